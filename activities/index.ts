@@ -1,0 +1,26 @@
+import type { Models } from '../db/models';
+import type { Secrets } from '../lib/secrets';
+import { createAccountActivities } from './accounts';
+import { createDeviceActivities } from './devices';
+import { createMailActivities, type Mailer } from './mail';
+import { createSmsActivities, type SmsSender } from './sms';
+
+export interface ActivityDeps {
+  models: Models;
+  mailer: Mailer;
+  sms: SmsSender;
+  secrets: Secrets;
+  publicUrl: string;
+}
+
+/** All activities, built over injected dependencies: the worker wires real clients, tests hand real parts on test ports. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createMailActivities(deps),
+    ...createSmsActivities(deps),
+    ...createAccountActivities(deps),
+    ...createDeviceActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

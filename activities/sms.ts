@@ -1,0 +1,53 @@
+import twilio from 'twilio';
+import type { Models } from '../db/models';
+import type { TwilioConfig } from '../lib/config';
+import { provisioningUrl } from '../lib/platforms';
+import type { Secrets } from '../lib/secrets';
+import { domainError } from '../workflows/errors';
+import { deliverOnce } from './delivery';
+
+export interface SmsSender {
+  send(to: string, body: string): Promise<void>;
+}
+
+/** Twilio error codes that mean the number itself is wrong: retrying cannot help. */
+const INVALID_NUMBER_CODES = new Set([21211, 21214, 21217, 21407, 21408, 21610, 21614]);
+
+/** Real SMS through Twilio's REST API; `httpClient` lets tests point the real client at a loopback fake. */
+export function createTwilioSms(config: TwilioConfig, httpClient?: twilio.RequestClient): SmsSender {
+  const client = twilio(config.accountSid, config.authToken, { httpClient });
+  return {
+    async send(to, body) {
+      try {
+        await client.messages.create({ to, from: config.from, body });
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code !== undefined && INVALID_NUMBER_CODES.has(code)) {
+          throw domainError('invalid_phone', 'The phone number cannot receive SMS.');
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** Embedded default: SMS are kept in the database's outbox. */
+export function createOutboxSms(models: Models): SmsSender {
+  return {
+    async send(to, body) {
+      await models.OutboxMessage.create({ channel: 'sms', recipient: to, subject: null, body });
+    },
+  };
+}
+
+export function createSmsActivities(deps: { models: Models; sms: SmsSender; secrets: Secrets; publicUrl: string }) {
+  return {
+    /** Android enrolment: the provisioning link (the registration address) by SMS to the owner's phone. */
+    async sendProvisioningSms(input: { deviceId: string; linkNumber: number; phone: string }) {
+      const url = provisioningUrl(deps.publicUrl, deps.secrets.linkToken(input.deviceId, input.linkNumber));
+      await deliverOnce(deps.models, `sms/${input.deviceId}/${input.linkNumber}`, 'sms', () =>
+        deps.sms.send(input.phone, `Set up your Android device: open ${url} on it. The link works once.`),
+      );
+    },
+  };
+}

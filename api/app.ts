@@ -1,0 +1,29 @@
+import express from 'express';
+import type { ApiDeps } from './context';
+import { errorHandler, HttpError } from './errors';
+import { provisioningRoutes } from './provisioning';
+import { setupRoutes } from './setup';
+
+/** The Express app: the device owner's API, the provisioning links, health; every error in the contract's shape. */
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  // JSON in, whatever the client calls it; bodies are small (a profile is the largest).
+  app.use('/api', express.json({ limit: '16kb', strict: true, type: () => true }));
+
+  app.get('/healthz', async (_req, res) => {
+    await deps.models.Organisation.sequelize?.authenticate();
+    await deps.client.workflowService.getSystemInfo({});
+    res.json({ status: 'ok' });
+  });
+
+  const provisioning = provisioningRoutes(deps);
+  app.use('/api/setup', setupRoutes(deps));
+  app.use('/api', provisioning.api);
+  app.use(provisioning.pages);
+
+  app.use((_req, _res, next) => next(new HttpError('not_found', 'There is nothing at this address.')));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,20 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Models } from '../db/models';
+import type { Secrets } from '../lib/secrets';
+import type { FlowTimings } from '../workflows/messages';
+
+/** What the API is built over (DESIGN.md: `createApp({ temporal, db, config })`). */
+export interface ApiDeps {
+  client: Client;
+  models: Models;
+  secrets: Secrets;
+  logger: Logger;
+  config: {
+    publicUrl: string;
+    taskQueue: string;
+    timings: FlowTimings;
+    /** Registrations one client address may start per minute. */
+    registrationsPerMinute: number;
+  };
+}

@@ -1,0 +1,95 @@
+import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { type DomainErrorDetails, type ErrorCode, isDomainCode } from '../workflows/errors';
+
+/** The one place that turns what went wrong into the contract's `{"error": {"code", "message"}}` and a status. */
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  not_found: 404,
+  self_service_disabled: 403,
+  organisation_required: 400,
+  organisation_not_found: 404,
+  organisation_disabled: 403,
+  email_not_allowed: 403,
+  invalid_code: 400,
+  code_expired: 410,
+  too_many_attempts: 429,
+  wrong_step: 409,
+  busy: 409,
+  platform_not_available: 409,
+  phone_required: 400,
+  invalid_phone: 400,
+  account_exists: 409,
+  link_not_found: 404,
+  link_expired: 410,
+  link_used: 410,
+  registration_expired: 410,
+  unauthorized: 401,
+  forbidden: 403,
+};
+
+/** A domain error raised in the API itself (workflows and activities raise ApplicationFailures). */
+export class HttpError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: DomainErrorDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+interface ErrorAnswer {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+function domainAnswer(code: ErrorCode, message: string, details?: DomainErrorDetails): ErrorAnswer {
+  return { status: STATUS[code], code, message, retryAfterSeconds: details?.retryAfterSeconds };
+}
+
+function describe(error: unknown): ErrorAnswer | undefined {
+  if (error instanceof HttpError) return domainAnswer(error.code, error.message, error.details);
+  if (error instanceof WorkflowUpdateFailedError) return describe(error.cause);
+  if (error instanceof ApplicationFailure && isDomainCode(error.type)) {
+    return domainAnswer(error.type, error.message, error.details?.[0] as DomainErrorDetails | undefined);
+  }
+  if (error instanceof ZodError) {
+    const problems = error.issues.map(
+      (issue) => (issue.path.length ? `${issue.path.join('.')}: ` : '') + issue.message,
+    );
+    return { status: 400, code: 'invalid_request', message: problems.join('; ') };
+  }
+  if (error instanceof WorkflowNotFoundError) return domainAnswer('not_found', 'There is no such registration.');
+  const bodyParserType = (error as { type?: string }).type;
+  if (bodyParserType === 'entity.too.large') {
+    return { status: 413, code: 'payload_too_large', message: 'The request body is too large.' };
+  }
+  if (bodyParserType === 'entity.parse.failed' || bodyParserType === 'encoding.unsupported') {
+    return { status: 400, code: 'invalid_request', message: 'The request body is not valid JSON.' };
+  }
+  if (error instanceof ServiceError) {
+    return { status: 503, code: 'unavailable', message: 'The service is busy or restarting; try again shortly.' };
+  }
+  return undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const answer = describe(error);
+    if (!answer) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
+    const { status, code, message, retryAfterSeconds } = answer ?? {
+      status: 500,
+      code: 'internal_error',
+      message: 'Something went wrong on our side. It has been logged.',
+    };
+    if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
+    res.status(status).json({ error: { code, message } });
+  };
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { PLATFORMS } from '../workflows/messages';
+
+/** One schema per request body; unknown fields are refused (`strictObject`). */
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'an organisation slug: lower-case letters, digits and dashes');
+/** Addresses are compared in lower case, trimmed: the same mailbox must resume the same registration. */
+const email = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email('a valid e-mail address'))
+  .transform((value) => value.toLowerCase());
+const phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'a mobile number in international format, e.g. +447700900123');
+const name = z.string().trim().min(1, 'required').max(100);
+
+export const createRegistrationBody = z.strictObject({ organisation: slug.optional(), email });
+export const verifyBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the e-mail') });
+export const emptyBody = z.strictObject({});
+export const profileBody = z.strictObject({
+  firstName: name,
+  lastName: name,
+  phone: phone.optional(),
+  password: z.string().min(10, 'at least 10 characters').max(200, 'at most 200 characters'),
+});
+export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: phone.optional() });
+export const checkInBody = z.strictObject({ deviceInfo: z.record(z.string(), z.unknown()).optional() });
+/** Path parameters of opaque tokens and ids: bounded, URL-safe base64. */
+export const opaqueParam = z.string().regex(/^[A-Za-z0-9_-]{16,512}$/);

@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug } from 'umzug';
+import * as initial from './migrations/001-initial';
+import { defineModels, type Models } from './models';
+
+export interface Database {
+  sequelize: Sequelize;
+  models: Models;
+  close(): Promise<void>;
+}
+
+/** Migrations in order; listed here rather than globbed so the bundle of a process is what it runs. */
+const MIGRATIONS = [{ name: '001-initial', ...initial }];
+
+/** Opens the database named by a URL (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
+export async function openDatabase(url: string): Promise<Database> {
+  let sequelize: Sequelize;
+  if (url.startsWith('sqlite:')) {
+    const storage = url.slice('sqlite:'.length);
+    if (storage !== ':memory:') mkdirSync(path.dirname(path.resolve(storage)), { recursive: true });
+    sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false, retry: { max: 10 } });
+    // WAL lets the API read while a worker writes; busy_timeout makes writers from other processes wait, not fail.
+    await sequelize.query('PRAGMA journal_mode = WAL');
+    await sequelize.query('PRAGMA busy_timeout = 5000');
+    await sequelize.query('PRAGMA foreign_keys = ON');
+  } else {
+    sequelize = new Sequelize(url, { logging: false, pool: { max: 10 } });
+  }
+  await new Umzug({
+    migrations: MIGRATIONS,
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
+    logger: undefined,
+  }).up();
+  const models = defineModels(sequelize);
+  return { sequelize, models, close: () => sequelize.close() };
+}

@@ -1,0 +1,254 @@
+import {
+  type CreationOptional,
+  DataTypes,
+  type ForeignKey,
+  type InferAttributes,
+  type InferCreationAttributes,
+  Model,
+  type Sequelize,
+} from 'sequelize';
+import type { DeviceState, Platform } from '../workflows/messages';
+
+/** Records the database owns (DESIGN.md): settings, organisations, templates, accounts, devices, sent messages. */
+
+export type PlatformSettings = { android?: { useSmsInstallationCode?: boolean } } & Partial<
+  Record<Platform, Record<string, unknown>>
+>;
+
+export class SystemSettings extends Model<InferAttributes<SystemSettings>, InferCreationAttributes<SystemSettings>> {
+  declare id: CreationOptional<number>;
+  declare deviceSetupEnabled: boolean;
+  declare defaultOrganisationId: ForeignKey<number> | null;
+  declare platforms: PlatformSettings;
+}
+
+export class Organisation extends Model<InferAttributes<Organisation>, InferCreationAttributes<Organisation>> {
+  declare id: CreationOptional<number>;
+  declare slug: string;
+  declare name: string;
+  declare enabled: CreationOptional<boolean>;
+  declare emailRequirement: CreationOptional<string | null>;
+  declare accountTemplateId: CreationOptional<number | null>;
+}
+
+export class AccountTemplate extends Model<InferAttributes<AccountTemplate>, InferCreationAttributes<AccountTemplate>> {
+  declare id: CreationOptional<number>;
+  declare organisationId: number;
+  declare name: string;
+  declare locale: string;
+  declare timeZone: string;
+  declare role: string;
+  declare groups: string[];
+  declare validityDays: CreationOptional<number | null>;
+  declare attributes: Record<string, unknown>;
+}
+
+export class DeviceTemplate extends Model<InferAttributes<DeviceTemplate>, InferCreationAttributes<DeviceTemplate>> {
+  declare id: CreationOptional<number>;
+  declare organisationId: number;
+  declare name: string;
+  declare platform: Platform;
+  declare groups: string[];
+  declare description: string;
+  declare management: Record<string, unknown>;
+}
+
+/** Which device template an organisation uses for a platform; no row means the platform is not offered. */
+export class OrganisationDeviceTemplate extends Model<
+  InferAttributes<OrganisationDeviceTemplate>,
+  InferCreationAttributes<OrganisationDeviceTemplate>
+> {
+  declare organisationId: number;
+  declare platform: Platform;
+  declare deviceTemplateId: number;
+}
+
+export class User extends Model<InferAttributes<User>, InferCreationAttributes<User>> {
+  declare id: CreationOptional<number>;
+  declare organisationId: number;
+  declare email: string;
+  declare firstName: string;
+  declare lastName: string;
+  declare phone: string | null;
+  declare passwordHash: string;
+  declare accountTemplateId: number;
+  declare locale: string;
+  declare timeZone: string;
+  declare role: string;
+  declare groups: string[];
+  declare validUntil: Date | null;
+  declare attributes: Record<string, unknown>;
+  /** The registration run that made this account: what makes a retried activity find it instead of making another. */
+  declare registrationKey: string;
+  declare createdAt: CreationOptional<Date>;
+}
+
+export class Device extends Model<InferAttributes<Device>, InferCreationAttributes<Device>> {
+  declare id: string;
+  declare organisationId: number;
+  declare userId: number;
+  declare platform: Platform;
+  declare name: string;
+  declare deviceTemplateId: number;
+  declare groups: string[];
+  declare description: string;
+  declare management: Record<string, unknown>;
+  declare state: DeviceState;
+  declare linkNumber: number;
+  declare linkTokenHash: string;
+  declare linkExpiresAt: Date;
+  declare enrolledAt: CreationOptional<Date | null>;
+  declare deviceInfo: CreationOptional<Record<string, unknown> | null>;
+  declare createdAt: CreationOptional<Date>;
+}
+
+/** One row per message sent: the idempotency key that keeps a retried activity from sending twice. */
+export class Delivery extends Model<InferAttributes<Delivery>, InferCreationAttributes<Delivery>> {
+  declare key: string;
+  declare channel: 'mail' | 'sms';
+  declare createdAt: CreationOptional<Date>;
+}
+
+/** Mail and SMS kept locally when no SMTP server or Twilio account is configured (embedded default). */
+export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCreationAttributes<OutboxMessage>> {
+  declare id: CreationOptional<number>;
+  declare channel: 'mail' | 'sms';
+  declare recipient: string;
+  declare subject: string | null;
+  declare body: string;
+  declare createdAt: CreationOptional<Date>;
+}
+
+const json = (field: string) => ({ type: DataTypes.JSON, allowNull: false, field });
+
+export function defineModels(sequelize: Sequelize) {
+  const options = (tableName: string, timestamps = false) => ({ sequelize, tableName, underscored: true, timestamps });
+  SystemSettings.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      deviceSetupEnabled: { type: DataTypes.BOOLEAN, allowNull: false },
+      defaultOrganisationId: { type: DataTypes.INTEGER, allowNull: true },
+      platforms: json('platforms'),
+    },
+    options('system_settings'),
+  );
+  Organisation.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      slug: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      enabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      emailRequirement: { type: DataTypes.STRING(1000), allowNull: true },
+      accountTemplateId: { type: DataTypes.INTEGER, allowNull: true },
+    },
+    options('organisations'),
+  );
+  AccountTemplate.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      organisationId: { type: DataTypes.INTEGER, allowNull: false },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      locale: { type: DataTypes.STRING(35), allowNull: false },
+      timeZone: { type: DataTypes.STRING(64), allowNull: false },
+      role: { type: DataTypes.STRING(100), allowNull: false },
+      groups: json('groups'),
+      validityDays: { type: DataTypes.INTEGER, allowNull: true },
+      attributes: json('attributes'),
+    },
+    options('account_templates'),
+  );
+  DeviceTemplate.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      organisationId: { type: DataTypes.INTEGER, allowNull: false },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      platform: { type: DataTypes.STRING(16), allowNull: false },
+      groups: json('groups'),
+      description: { type: DataTypes.TEXT, allowNull: false },
+      management: json('management'),
+    },
+    options('device_templates'),
+  );
+  OrganisationDeviceTemplate.init(
+    {
+      organisationId: { type: DataTypes.INTEGER, primaryKey: true },
+      platform: { type: DataTypes.STRING(16), primaryKey: true },
+      deviceTemplateId: { type: DataTypes.INTEGER, allowNull: false },
+    },
+    options('organisation_device_templates'),
+  );
+  User.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      organisationId: { type: DataTypes.INTEGER, allowNull: false },
+      email: { type: DataTypes.STRING(320), allowNull: false },
+      firstName: { type: DataTypes.STRING(100), allowNull: false },
+      lastName: { type: DataTypes.STRING(100), allowNull: false },
+      phone: { type: DataTypes.STRING(20), allowNull: true },
+      passwordHash: { type: DataTypes.STRING(200), allowNull: false },
+      accountTemplateId: { type: DataTypes.INTEGER, allowNull: false },
+      locale: { type: DataTypes.STRING(35), allowNull: false },
+      timeZone: { type: DataTypes.STRING(64), allowNull: false },
+      role: { type: DataTypes.STRING(100), allowNull: false },
+      groups: json('groups'),
+      validUntil: { type: DataTypes.DATE, allowNull: true },
+      attributes: json('attributes'),
+      registrationKey: { type: DataTypes.STRING(400), allowNull: false, unique: true },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    options('users'),
+  );
+  Device.init(
+    {
+      id: { type: DataTypes.STRING(36), primaryKey: true },
+      organisationId: { type: DataTypes.INTEGER, allowNull: false },
+      userId: { type: DataTypes.INTEGER, allowNull: false },
+      platform: { type: DataTypes.STRING(16), allowNull: false },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      deviceTemplateId: { type: DataTypes.INTEGER, allowNull: false },
+      groups: json('groups'),
+      description: { type: DataTypes.TEXT, allowNull: false },
+      management: json('management'),
+      state: { type: DataTypes.STRING(16), allowNull: false },
+      linkNumber: { type: DataTypes.INTEGER, allowNull: false },
+      linkTokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      linkExpiresAt: { type: DataTypes.DATE, allowNull: false },
+      enrolledAt: { type: DataTypes.DATE, allowNull: true },
+      deviceInfo: { type: DataTypes.JSON, allowNull: true },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    options('devices'),
+  );
+  Delivery.init(
+    {
+      key: { type: DataTypes.STRING(400), primaryKey: true },
+      channel: { type: DataTypes.STRING(8), allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    options('deliveries'),
+  );
+  OutboxMessage.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      channel: { type: DataTypes.STRING(8), allowNull: false },
+      recipient: { type: DataTypes.STRING(320), allowNull: false },
+      subject: { type: DataTypes.STRING(500), allowNull: true },
+      body: { type: DataTypes.TEXT, allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    options('outbox_messages'),
+  );
+  return {
+    SystemSettings,
+    Organisation,
+    AccountTemplate,
+    DeviceTemplate,
+    OrganisationDeviceTemplate,
+    User,
+    Device,
+    Delivery,
+    OutboxMessage,
+  };
+}
+
+export type Models = ReturnType<typeof defineModels>;

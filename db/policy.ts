@@ -1,0 +1,64 @@
+import { domainError } from '../workflows/errors';
+import { PLATFORMS, type Platform } from '../workflows/messages';
+import type { DeviceTemplate, Models, Organisation } from './models';
+
+/**
+ * The settings rules of PRODUCT.md §1–2, read fresh from the database at every step, so a change a supervisor or
+ * manager makes takes effect for registrations already running. Violations are domain errors.
+ */
+
+/** The organisation a registration step is for, after the system-wide and organisation switches. */
+export async function openOrganisation(models: Models, slug: string | undefined): Promise<Organisation> {
+  const settings = await models.SystemSettings.findOne();
+  if (!settings?.deviceSetupEnabled) {
+    throw domainError('self_service_disabled', 'Device self-service setup is not available at the moment.');
+  }
+  let organisation: Organisation | null;
+  if (slug === undefined) {
+    if (settings.defaultOrganisationId == null) {
+      throw domainError('organisation_required', 'Say which organisation you are registering with.');
+    }
+    organisation = await models.Organisation.findByPk(settings.defaultOrganisationId);
+  } else {
+    organisation = await models.Organisation.findOne({ where: { slug } });
+  }
+  if (!organisation) throw domainError('organisation_not_found', 'There is no organisation with that name.');
+  if (!organisation.enabled || organisation.accountTemplateId == null) {
+    throw domainError('organisation_disabled', `${organisation.name} does not take self-service registrations.`);
+  }
+  return organisation;
+}
+
+/** Whether an address meets the organisation's e-mail requirement (empty accepts every address). */
+export function emailMeetsRequirement(requirement: string | null, email: string): boolean {
+  if (!requirement) return true;
+  return new RegExp(requirement, 'u').test(email);
+}
+
+export function assertEmailAllowed(organisation: Organisation, email: string): void {
+  if (!emailMeetsRequirement(organisation.emailRequirement, email)) {
+    throw domainError('email_not_allowed', `${organisation.name} does not accept registrations from this address.`);
+  }
+}
+
+/** The device template per platform the organisation offers now; Android only with SMS installation codes on. */
+export async function offeredPlatforms(
+  models: Models,
+  organisation: Organisation,
+): Promise<Map<Platform, DeviceTemplate>> {
+  const [settings, rows] = await Promise.all([
+    models.SystemSettings.findOne(),
+    models.OrganisationDeviceTemplate.findAll({ where: { organisationId: organisation.id } }),
+  ]);
+  const templates = await models.DeviceTemplate.findAll({
+    where: { id: rows.map((row) => row.deviceTemplateId), organisationId: organisation.id },
+  });
+  const offered = new Map<Platform, DeviceTemplate>();
+  for (const platform of PLATFORMS) {
+    const template = templates.find((t) => t.id === rows.find((row) => row.platform === platform)?.deviceTemplateId);
+    if (!template || template.platform !== platform) continue;
+    if (platform === 'android' && !settings?.platforms.android?.useSmsInstallationCode) continue;
+    offered.set(platform, template);
+  }
+  return offered;
+}

@@ -1,0 +1,63 @@
+import type { Database } from './index';
+
+export const DEMO_ORGANISATION = 'demo';
+
+/**
+ * On an empty database (embedded default), one clearly named demo organisation with an account template and a
+ * device template per platform, so the flow works out of the box. Does nothing once any organisation exists.
+ */
+export async function seedDemoIfEmpty({ sequelize, models }: Database): Promise<boolean> {
+  return sequelize.transaction(async (transaction) => {
+    if ((await models.Organisation.count({ transaction })) > 0) return false;
+    const organisation = await models.Organisation.create(
+      { slug: DEMO_ORGANISATION, name: 'Demo Organisation (sample data)', enabled: false, emailRequirement: null },
+      { transaction },
+    );
+    const account = await models.AccountTemplate.create(
+      {
+        organisationId: organisation.id,
+        name: 'Demo: self-registered user',
+        locale: 'en-GB',
+        timeZone: 'Europe/London',
+        role: 'device-owner',
+        groups: ['self-registered'],
+        validityDays: 365,
+        attributes: { source: 'self-service' },
+      },
+      { transaction },
+    );
+    await organisation.update({ enabled: true, accountTemplateId: account.id }, { transaction });
+    const platformTemplates = [
+      { platform: 'android', name: 'Demo: Android work profile', management: { workProfile: true, apps: ['mail'] } },
+      { platform: 'ios', name: 'Demo: iPhone and iPad', management: { passcode: { minLength: 6 }, apps: ['mail'] } },
+      { platform: 'macos', name: 'Demo: Mac', management: { fileVault: true } },
+      { platform: 'windows', name: 'Demo: Windows PC', management: { bitLocker: true } },
+    ] as const;
+    for (const { platform, name, management } of platformTemplates) {
+      const template = await models.DeviceTemplate.create(
+        {
+          organisationId: organisation.id,
+          name,
+          platform,
+          groups: ['self-service-devices'],
+          description: `${name} (sample template)`,
+          management,
+        },
+        { transaction },
+      );
+      await models.OrganisationDeviceTemplate.create(
+        { organisationId: organisation.id, platform, deviceTemplateId: template.id },
+        { transaction },
+      );
+    }
+    await models.SystemSettings.create(
+      {
+        deviceSetupEnabled: true,
+        defaultOrganisationId: organisation.id,
+        platforms: { android: { useSmsInstallationCode: true } },
+      },
+      { transaction },
+    );
+    return true;
+  });
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { FlowTimings } from '../workflows/messages';
+
+/** The one place that reads the environment. Every process (all-in-one, api, worker, tests) builds a Config here. */
+
+const durationPattern = /^(\d+)(ms|s|m|h|d)$/;
+const unitMs = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+} as const;
+
+/** "90s", "15m", "7d" → milliseconds. */
+export function parseDuration(value: string): number {
+  const match = durationPattern.exec(value.trim());
+  if (!match) throw new Error(`not a duration: "${value}" (use e.g. 500ms, 90s, 15m, 24h, 7d)`);
+  return Number(match[1]) * unitMs[match[2] as keyof typeof unitMs];
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parseDuration(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('data'),
+  DATABASE_URL: z.string().optional(),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('self-service-setup'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().default(7233),
+  SMTP_URL: z.string().optional(),
+  MAIL_FROM: z.string().default('Self-Service Setup <no-reply@localhost>'),
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  APP_SECRET: z.string().min(32).optional(),
+  REGISTRATION_TTL: duration('3d'),
+  CODE_TTL: duration('15m'),
+  LINK_TTL: duration('7d'),
+  RESEND_INTERVAL: duration('30s'),
+  MAX_CODE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  MAX_RESENDS: z.coerce.number().int().min(0).default(5),
+  REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  SEED_DEMO: z.enum(['true', 'false']).default('true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  from: string;
+}
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string;
+  temporal: {
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    devPort: number;
+  };
+  smtpUrl?: string;
+  mailFrom: string;
+  twilio?: TwilioConfig;
+  /** Key for keyed hashes, derived tokens and registration ids; identical in every API and worker process. */
+  appSecret: Buffer;
+  timings: FlowTimings;
+  registrationsPerMinute: number;
+  seedDemo: boolean;
+  logLevel: string;
+}
+
+/** Reads a secret kept in the data folder, creating it on first start (embedded default only). */
+function persistentSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const twilioParts = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM];
+  if (twilioParts.some(Boolean) && !twilioParts.every(Boolean)) {
+    throw new Error('invalid configuration: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none');
+  }
+  return {
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'app.sqlite')}`,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      devPort: e.TEMPORAL_DEV_PORT,
+    },
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    twilio: e.TWILIO_ACCOUNT_SID
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: e.TWILIO_AUTH_TOKEN as string,
+          from: e.TWILIO_FROM as string,
+        }
+      : undefined,
+    appSecret: Buffer.from(e.APP_SECRET ?? persistentSecret(dataDir, 'app-secret'), 'utf8'),
+    timings: {
+      registrationTtlMs: e.REGISTRATION_TTL,
+      codeTtlMs: e.CODE_TTL,
+      linkTtlMs: e.LINK_TTL,
+      resendIntervalMs: e.RESEND_INTERVAL,
+      maxCodeAttempts: e.MAX_CODE_ATTEMPTS,
+      maxResends: e.MAX_RESENDS,
+    },
+    registrationsPerMinute: e.REGISTRATIONS_PER_MINUTE,
+    seedDemo: e.SEED_DEMO === 'true',
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,39 @@
+import { closeServer, openBase, startApi, startWorker, stopOnSignal } from './compose';
+
+/** `npm start`: the whole system in one process — Temporal dev server (unless TEMPORAL_ADDRESS), worker, API. */
+async function main() {
+  const base = await openBase();
+  const { config, logger, temporal, db } = base;
+  const { worker, running } = await startWorker(base);
+  const server = await startApi(base);
+  stopOnSignal(logger, [
+    () => closeServer(server),
+    async () => {
+      worker.shutdown();
+      await running;
+    },
+    () => temporal.close(),
+    () => db.close(),
+  ]);
+  const ui = config.temporal.address ? '(your cluster’s Web UI)' : `http://localhost:${config.temporal.uiPort}`;
+  console.log(
+    [
+      '',
+      'Self-Service Setup is running.',
+      `  API and pages     ${config.publicUrl}  (e.g. POST ${config.publicUrl}/api/setup/registrations)`,
+      `  Temporal          ${temporal.address}${config.temporal.address ? '' : '  (dev server, data in data/temporal.db)'}`,
+      `  Temporal Web UI   ${ui}`,
+      `  Database          ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')}`,
+      `  Mail              ${config.smtpUrl ? 'SMTP' : 'local outbox (table outbox_messages)'}`,
+      `  SMS               ${config.twilio ? 'Twilio' : 'local outbox (table outbox_messages)'}`,
+      'Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  await running;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+import { closeServer, openBase, startApi, stopOnSignal } from './compose';
+
+/** API only (scale-out): stateless; run as many as you like behind a load balancer. */
+async function main() {
+  const base = await openBase();
+  const server = await startApi(base);
+  stopOnSignal(base.logger, [() => closeServer(server), () => base.temporal.close(), () => base.db.close()]);
+  base.logger.info(`API listening on port ${base.config.port}, Temporal at ${base.temporal.address}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

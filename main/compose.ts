@@ -1,0 +1,95 @@
+import type { Server } from 'node:http';
+import type { Worker } from '@temporalio/worker';
+import pino, { type Logger } from 'pino';
+import { createActivities } from '../activities';
+import { createOutboxMailer, createSmtpMailer } from '../activities/mail';
+import { createOutboxSms, createTwilioSms } from '../activities/sms';
+import { createApp } from '../api/app';
+import { type Database, openDatabase } from '../db';
+import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
+import { type Config, loadConfig } from '../lib/config';
+import { createSecrets } from '../lib/secrets';
+import { openTemporal, type TemporalConnections } from '../lib/temporal';
+import { createWorker } from '../lib/worker';
+
+/** How the processes are put together from the config: shared by `npm start`, the api and the worker entry points. */
+
+export interface Base {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  temporal: TemporalConnections;
+}
+
+export async function openBase(): Promise<Base> {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
+  const db = await openDatabase(config.databaseUrl);
+  if (config.seedDemo && (await seedDemoIfEmpty(db))) {
+    logger.info(`empty database: seeded the demo organisation "${DEMO_ORGANISATION}" with templates`);
+  }
+  const temporal = await openTemporal(config);
+  return { config, logger, db, temporal };
+}
+
+export async function startWorker({ config, db, temporal }: Base): Promise<{ worker: Worker; running: Promise<void> }> {
+  const { models } = db;
+  const activities = createActivities({
+    models,
+    mailer: config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.mailFrom) : createOutboxMailer(models),
+    sms: config.twilio ? createTwilioSms(config.twilio) : createOutboxSms(models),
+    secrets: createSecrets(config.appSecret),
+    publicUrl: config.publicUrl,
+  });
+  const worker = await createWorker({
+    connection: temporal.nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities,
+  });
+  return { worker, running: worker.run() };
+}
+
+export async function startApi({ config, logger, db, temporal }: Base): Promise<Server> {
+  const app = createApp({
+    client: temporal.client,
+    models: db.models,
+    secrets: createSecrets(config.appSecret),
+    logger,
+    config: {
+      publicUrl: config.publicUrl,
+      taskQueue: config.temporal.taskQueue,
+      timings: config.timings,
+      registrationsPerMinute: config.registrationsPerMinute,
+    },
+  });
+  return new Promise((resolve) => {
+    const server = app.listen(config.port, () => resolve(server));
+  });
+}
+
+/** Stops in order on SIGINT/SIGTERM: stop taking requests, let the worker drain, stop Temporal, close the database. */
+export function stopOnSignal(logger: Logger, steps: Array<() => Promise<unknown>>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        logger.error({ err: error }, 'error while shutting down');
+      }
+    }
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+export const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });

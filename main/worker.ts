@@ -1,0 +1,22 @@
+import { openBase, startWorker, stopOnSignal } from './compose';
+
+/** Worker only (scale-out): runs registration and device workflows and their activities. */
+async function main() {
+  const base = await openBase();
+  const { worker, running } = await startWorker(base);
+  stopOnSignal(base.logger, [
+    async () => {
+      worker.shutdown();
+      await running;
+    },
+    () => base.temporal.close(),
+    () => base.db.close(),
+  ]);
+  base.logger.info(`worker polling task queue "${base.config.temporal.taskQueue}" at ${base.temporal.address}`);
+  await running;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export { device } from './device';
+export { registration } from './registration';

@@ -1,0 +1,95 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+/**
+ * Every message of the registration and device workflows, declared once and shared by the workflows and the API.
+ * Only ids, keyed hashes and what the user typed (never a password, token or code) go in here: Temporal keeps it all.
+ */
+
+export const PLATFORMS = ['android', 'ios', 'macos', 'windows'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const STEPS = ['verify-email', 'profile', 'device', 'provision', 'done', 'expired'] as const;
+export type Step = (typeof STEPS)[number];
+
+/** Timing rules, fixed for a workflow's whole life at its start. */
+export interface FlowTimings {
+  registrationTtlMs: number;
+  codeTtlMs: number;
+  linkTtlMs: number;
+  resendIntervalMs: number;
+  maxCodeAttempts: number;
+  maxResends: number;
+}
+
+export interface RegistrationInput {
+  organisation: string;
+  email: string;
+  timings: FlowTimings;
+}
+
+/** Proof of who calls: the keyed hash of the registration token the API handed out. */
+export interface Caller {
+  tokenHash: string;
+}
+
+export interface StepAnswer {
+  step: Step;
+}
+
+export interface ProfileArgs extends Caller {
+  firstName: string;
+  lastName: string;
+  phone?: string;
+  passwordHash: string;
+}
+
+export interface ChooseDeviceArgs extends Caller {
+  platform: Platform;
+  phone?: string;
+}
+
+export type DeviceState = 'link-issued' | 'enrolled' | 'link-expired';
+
+export interface IssuedDevice {
+  id: string;
+  platform: Platform;
+  /** Which link of this device; the API derives the link token from the device id and this number. */
+  linkNumber: number;
+  expiresAt: string;
+}
+
+export interface RegistrationView {
+  step: Step;
+  organisation: string;
+  email: string;
+  devices: Array<IssuedDevice & { state: DeviceState }>;
+}
+
+export type StatusAnswer = { ok: true; registration: RegistrationView } | { ok: false; code: 'unauthorized' };
+
+export const registerUpdate = defineUpdate<StepAnswer, [Caller]>('register');
+export const verifyUpdate = defineUpdate<StepAnswer, [Caller & { codeHash: string }]>('verify');
+export const resendUpdate = defineUpdate<StepAnswer, [Caller]>('resend');
+export const profileUpdate = defineUpdate<StepAnswer, [ProfileArgs]>('profile');
+export const chooseDeviceUpdate = defineUpdate<{ device: IssuedDevice }, [ChooseDeviceArgs]>('chooseDevice');
+export const statusQuery = defineQuery<StatusAnswer, [Caller]>('status');
+
+export interface DeviceInput {
+  organisation: string;
+  email: string;
+  device: IssuedDevice;
+  deviceName: string;
+  /** Set when the platform enrols through an SMS with the link (Android). */
+  smsPhone?: string;
+}
+
+export interface DeviceOutcome {
+  state: DeviceState;
+}
+
+export const checkInUpdate = defineUpdate<DeviceOutcome, [{ deviceInfo?: Record<string, unknown> }]>('checkIn');
+export const deviceStateQuery = defineQuery<DeviceState>('deviceState');
+
+/** Workflow ids: what operators see and search by, and what makes the same address resume its registration. */
+export const registrationWorkflowId = (organisation: string, email: string) => `registration/${organisation}/${email}`;
+export const deviceWorkflowId = (deviceId: string) => `device/${deviceId}`;

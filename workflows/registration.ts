@@ -1,0 +1,288 @@
+import {
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { device as deviceWorkflow } from './device';
+import { domainError, unwrapDomainError } from './errors';
+import {
+  type Caller,
+  chooseDeviceUpdate,
+  type DeviceOutcome,
+  type DeviceState,
+  deviceWorkflowId,
+  type IssuedDevice,
+  profileUpdate,
+  type RegistrationInput,
+  registerUpdate,
+  resendUpdate,
+  type Step,
+  statusQuery,
+  verifyUpdate,
+} from './messages';
+import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from './search-attributes';
+import { constantTimeEqual } from './util';
+
+/** Steps the owner waits for: a few quick retries, then the owner gets an answer. */
+const { createAccount, createDevice } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
+});
+/** Mail goes out in the background and is retried until it works: an SMTP outage delays a code, never loses it. */
+const { sendVerificationCode } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/** More sessions (browsers) than this on one registration is someone hammering it. */
+const MAX_SESSIONS = 20;
+
+interface Session {
+  tokenHash: string;
+  verified: boolean;
+}
+
+interface Code {
+  number: number;
+  /** Known once the mail activity has made and sent the code. */
+  hash?: string;
+  expiresAt: number;
+  attempts: number;
+}
+
+/**
+ * One self-service registration (PRODUCT.md §1): register → verify e-mail → profile → device → provision → done,
+ * or expired when abandoned. Each web step is an update; the device itself is a child workflow.
+ */
+export async function registration({ organisation, email, timings }: RegistrationInput): Promise<{ step: Step }> {
+  const deadline = Date.now() + timings.registrationTtlMs;
+  let step = 'verify-email' as Step;
+  const sessions: Session[] = [];
+  let code: Code | undefined;
+  let codesIssued = 0;
+  let lastCodeAt = 0;
+  let busy = false;
+  let account: { userId: number; phone?: string } | undefined;
+  const devices: Array<IssuedDevice & { state: DeviceState }> = [];
+  let provisioning: Promise<DeviceOutcome> | undefined;
+
+  const moveTo = (next: Step) => {
+    step = next;
+    upsertSearchAttributes([{ key: REGISTRATION_STEP, value: next }]);
+  };
+  const finished = () => step === 'done' || step === 'expired';
+  const sessionOf = ({ tokenHash }: Caller) => sessions.find((s) => constantTimeEqual(s.tokenHash, tokenHash));
+  /** An unverified browser sees verify-email whatever the registration's step: it must prove the address first. */
+  const stepFor = (session: Session): Step => (session.verified || finished() ? step : 'verify-email');
+
+  const requireSession = (caller: Caller): Session => {
+    const session = sessionOf(caller);
+    if (!session) throw domainError('unauthorized', 'This registration token is not valid.');
+    if (finished())
+      throw domainError('wrong_step', `This registration is already ${step === 'done' ? 'complete' : 'expired'}.`);
+    return session;
+  };
+  const requireStep = (caller: Caller, wanted: Step): void => {
+    const session = requireSession(caller);
+    if (!session.verified) throw domainError('wrong_step', 'Verify your e-mail address first.');
+    if (step !== wanted) throw domainError('wrong_step', `This registration is at step "${step}", not "${wanted}".`);
+    if (busy) throw domainError('busy', 'Another request for this registration is still in progress; try again.');
+  };
+  const codeUsable = () =>
+    code !== undefined && Date.now() <= code.expiresAt && code.attempts < timings.maxCodeAttempts;
+
+  const issueCode = () => {
+    const number = ++codesIssued;
+    lastCodeAt = Date.now();
+    code = { number, expiresAt: Date.now() + timings.codeTtlMs, attempts: 0 };
+    void sendVerificationCode({
+      email,
+      codeNumber: number,
+      codeTtlMinutes: Math.round(timings.codeTtlMs / 60_000),
+    }).then(
+      ({ codeHash }) => {
+        // The code's lifetime starts when it is on its way, not when it was asked for.
+        if (code?.number === number) Object.assign(code, { hash: codeHash, expiresAt: Date.now() + timings.codeTtlMs });
+      },
+      (error) => log.warn('verification code not sent', { error: String(error) }),
+    );
+  };
+
+  setHandler(
+    registerUpdate,
+    (caller) => {
+      let session = sessionOf(caller);
+      if (!session) {
+        session = { tokenHash: caller.tokenHash, verified: false };
+        sessions.push(session);
+      }
+      // A new browser on an open registration needs a code it can use; a still-valid one is not sent again.
+      if (!codeUsable() && codesIssued <= timings.maxResends) issueCode();
+      return { step: stepFor(session) };
+    },
+    {
+      validator: (caller) => {
+        if (finished()) throw domainError('wrong_step', 'This registration is already finished.');
+        if (!sessionOf(caller) && sessions.length >= MAX_SESSIONS) {
+          throw domainError('too_many_attempts', 'This registration has been resumed too often.');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    verifyUpdate,
+    (args) => {
+      const session = requireSession(args);
+      const current = code as Code;
+      if (!constantTimeEqual(args.codeHash, current.hash as string)) {
+        current.attempts += 1;
+        const left = timings.maxCodeAttempts - current.attempts;
+        throw left > 0
+          ? domainError('invalid_code', `That code is not right. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.`)
+          : domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
+      }
+      session.verified = true;
+      code = undefined;
+      if (step === 'verify-email') moveTo('profile');
+      return { step: stepFor(session) };
+    },
+    {
+      validator: (args) => {
+        const session = requireSession(args);
+        if (session.verified) throw domainError('wrong_step', 'This e-mail address is already verified.');
+        if (code?.hash === undefined || Date.now() > code.expiresAt) {
+          throw domainError('code_expired', 'The code has expired. Ask for a new code.');
+        }
+        if (code.attempts >= timings.maxCodeAttempts) {
+          throw domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    resendUpdate,
+    (caller) => {
+      issueCode();
+      return { step: stepFor(requireSession(caller)) };
+    },
+    {
+      validator: (caller) => {
+        if (requireSession(caller).verified)
+          throw domainError('wrong_step', 'This e-mail address is already verified.');
+        if (codesIssued > timings.maxResends) {
+          throw domainError('too_many_attempts', 'No more codes can be sent for this registration. Start again later.');
+        }
+        const waitMs = lastCodeAt + timings.resendIntervalMs - Date.now();
+        if (waitMs > 0) {
+          throw domainError('too_many_attempts', 'A code was sent a moment ago. Wait before asking for another.', {
+            retryAfterSeconds: Math.ceil(waitMs / 1000),
+          });
+        }
+      },
+    },
+  );
+
+  /** Runs a step's work with the registration held, so a second request cannot run the same step twice at once. */
+  const holding = async <T>(work: () => Promise<T>): Promise<T> => {
+    busy = true;
+    try {
+      return await work();
+    } catch (error) {
+      throw unwrapDomainError(error);
+    } finally {
+      busy = false;
+    }
+  };
+
+  setHandler(
+    profileUpdate,
+    ({ tokenHash: _, ...profile }) =>
+      holding(async () => {
+        const { userId } = await createAccount({ organisation, email, ...profile });
+        account = { userId, phone: profile.phone };
+        moveTo('device');
+        return { step };
+      }),
+    { validator: (args) => requireStep(args, 'profile') },
+  );
+
+  setHandler(
+    chooseDeviceUpdate,
+    ({ platform, phone }) =>
+      holding(async () => {
+        const { userId } = account as { userId: number };
+        const issued: IssuedDevice = {
+          id: uuid4(),
+          platform,
+          linkNumber: 1,
+          expiresAt: new Date(Date.now() + timings.linkTtlMs).toISOString(),
+        };
+        const { name } = await createDevice({ organisation, userId, device: issued });
+        const child = await startChild(deviceWorkflow, {
+          workflowId: deviceWorkflowId(issued.id),
+          args: [
+            {
+              organisation,
+              email,
+              device: issued,
+              deviceName: name,
+              smsPhone: platform === 'android' ? (phone ?? account?.phone) : undefined,
+            },
+          ],
+          typedSearchAttributes: [
+            { key: ORGANISATION, value: organisation },
+            { key: REGISTRATION_EMAIL, value: email },
+            { key: REGISTRATION_STEP, value: 'provision' },
+          ],
+        });
+        devices.push({ ...issued, state: 'link-issued' });
+        provisioning = child.result();
+        moveTo('provision');
+        return { device: issued };
+      }),
+    {
+      validator: (args) => {
+        requireStep(args, 'device');
+        if (args.platform === 'android' && !(args.phone ?? account?.phone)) {
+          throw domainError('phone_required', 'Android setup sends the link by SMS: give a mobile phone number.');
+        }
+      },
+    },
+  );
+
+  setHandler(statusQuery, (caller) => {
+    const session = sessionOf(caller);
+    if (!session) return { ok: false, code: 'unauthorized' };
+    return {
+      ok: true,
+      registration: { step: stepFor(session), organisation, email, devices: session.verified ? devices : [] },
+    };
+  });
+
+  const provisioningStarted = () => step === 'provision';
+  while (!finished()) {
+    if (provisioningStarted()) {
+      const outcome = await (provisioning as Promise<DeviceOutcome>);
+      (devices.at(-1) as { state: DeviceState }).state = outcome.state;
+      // A link that expired unused sends the owner back to choose a device again.
+      moveTo(outcome.state === 'enrolled' ? 'done' : 'device');
+      continue;
+    }
+    const moved = await condition(provisioningStarted, Math.max(deadline - Date.now(), 1));
+    if (!moved) {
+      // A step still in flight at the deadline finishes first; only an idle registration expires.
+      await condition(() => !busy);
+      if (!provisioningStarted()) moveTo('expired');
+    }
+  }
+  await condition(allHandlersFinished);
+  return { step };
+}
