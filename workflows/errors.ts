@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ApplicationFailureCategory, ChildWorkflowFailure } from '@temporalio/common';
 
 /**
  * The domain errors the clients rely on (PRODUCT.md §3). Workflows and activities raise them as non-retryable
@@ -35,7 +35,14 @@ export interface DomainErrorDetails {
 }
 
 export function domainError(code: ErrorCode, message: string, details?: DomainErrorDetails): ApplicationFailure {
-  return ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : [] });
+  // Benign: a refused step is the product working, not a fault worth a warning in the worker's log.
+  return ApplicationFailure.create({
+    type: code,
+    message,
+    nonRetryable: true,
+    details: details ? [details] : [],
+    category: ApplicationFailureCategory.BENIGN,
+  });
 }
 
 export function isDomainCode(type: string | undefined | null): type is ErrorCode {

@@ -138,9 +138,13 @@ export async function registration({ organisation, email, timings }: Registratio
 
   setHandler(
     verifyUpdate,
-    (args) => {
+    async (args) => {
       const session = requireSession(args);
       const current = code as Code;
+      // The mail can reach a quick owner before the activity's answer reaches us: wait briefly for the hash.
+      if (!(await condition(() => current.hash !== undefined || code !== current, '30s')) || code !== current) {
+        throw domainError('code_expired', 'That code is no longer valid. Use the newest code we sent.');
+      }
       if (!constantTimeEqual(args.codeHash, current.hash as string)) {
         current.attempts += 1;
         const left = timings.maxCodeAttempts - current.attempts;
@@ -157,7 +161,7 @@ export async function registration({ organisation, email, timings }: Registratio
       validator: (args) => {
         const session = requireSession(args);
         if (session.verified) throw domainError('wrong_step', 'This e-mail address is already verified.');
-        if (code?.hash === undefined || Date.now() > code.expiresAt) {
+        if (!code || (code.hash !== undefined && Date.now() > code.expiresAt)) {
           throw domainError('code_expired', 'The code has expired. Ask for a new code.');
         }
         if (code.attempts >= timings.maxCodeAttempts) {

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { codeIn, linkIn } from './support/smtp';
+import { system } from './support/system';
+import { atDevice, expectError, path, register, registrationHandle, uniqueEmail, verified } from './support/flow';
+
+describe('a registration, end to end through HTTP', () => {
+  before(async () => {
+    await system().createOrganisation('acme', { emailRequirement: '@example\\.com$' });
+  });
+
+  it('goes register → verify → profile → device → provisioning link → check-in → done', async () => {
+    const { api, mail, db } = system();
+    const email = uniqueEmail('full.flow');
+
+    const created = await api.call('POST', '/api/setup/registrations', { body: { organisation: 'acme', email: `  ${email.replace('full', 'FULL')} ` } });
+    expect(created.status, created.text).to.equal(201);
+    expect(created.body).to.include({ step: 'verify-email', organisation: 'acme' });
+    const r = { id: created.body.registrationId as string, token: created.body.token as string, email, organisation: 'acme' };
+
+    const verification = await mail.nth(email, 1);
+    const code = codeIn(verification);
+    expect(code).to.match(/^\d{6}$/);
+    expect(linkIn(verification)).to.equal(`http://app.test/setup/verify?registration=${encodeURIComponent(r.id)}&code=${code}`);
+
+    const status = await api.call('GET', path(r), { token: r.token });
+    expect(status.status).to.equal(200);
+    expect(status.body).to.deep.include({ step: 'verify-email', organisation: 'acme', email: email.toLowerCase() });
+    expect(status.body.platforms).to.have.members(['ios', 'macos', 'windows']); // android: SMS codes are off system-wide
+
+    expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } })).body).to.deep.equal({ step: 'profile' });
+
+    const profile = await api.call('POST', path(r, 'profile'), {
+      token: r.token,
+      body: { firstName: 'Grace', lastName: 'Hopper', phone: '+491701234567', password: 'correct horse battery staple' },
+    });
+    expect(profile.body).to.deep.equal({ step: 'device' });
+
+    const user = await db.models.User.findOne({ where: { email } });
+    expect(user, 'account row').to.not.equal(null);
+    const template = await db.models.AccountTemplate.findByPk(user?.accountTemplateId);
+    expect(user).to.deep.include({ firstName: 'Grace', lastName: 'Hopper', phone: '+491701234567', locale: 'de-DE' });
+    expect(user?.groups).to.deep.equal(template?.groups);
+    expect(user?.attributes).to.deep.equal({ costCentre: '4711' });
+    expect(user?.validUntil?.getTime()).to.be.closeTo(Date.now() + 30 * 86_400_000, 60_000);
+    expect(user?.passwordHash).to.match(/^scrypt\$/).and.not.include('correct horse');
+
+    const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'macos' } });
+    expect(chosen.status, chosen.text).to.equal(201);
+    const { device } = chosen.body;
+    expect(device).to.include({ platform: 'macos' });
+    expect(device.provisioningUrl).to.match(/^http:\/\/app\.test\/provision\/[A-Za-z0-9_-]{43}$/);
+    expect(device.instructions).to.be.an('array').with.length.greaterThan(1);
+    expect(Date.parse(device.expiresAt)).to.be.closeTo(Date.now() + 60_000, 5_000);
+
+    const row = await db.models.Device.findByPk(device.id);
+    expect(row).to.deep.include({ state: 'link-issued', platform: 'macos', name: 'acme macos', description: 'macos devices of acme' });
+    expect(row?.management).to.deep.equal({ wifi: { ssid: 'acme-corp' } });
+    expect(row?.linkTokenHash).to.not.include(device.provisioningUrl.split('/').pop());
+
+    const token = device.provisioningUrl.split('/').pop();
+    const payload = await api.call('GET', `/provision/${token}`);
+    expect(payload.status).to.equal(200);
+    expect(payload.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
+    expect(payload.text).to.include('<key>CheckInURL</key>').and.include(`http://app.test/api/provision/${token}/checkin`);
+    expect(payload.text).to.include('acme-corp');
+
+    expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
+
+    const checkIn = await api.call('POST', `/api/provision/${token}/checkin`, { body: { deviceInfo: { model: 'MacBookAir10,1' } } });
+    expect(checkIn.status, checkIn.text).to.equal(200);
+    expect(checkIn.body).to.deep.equal({ deviceId: device.id, state: 'enrolled' });
+
+    expect(await registrationHandle(r).result()).to.deep.equal({ step: 'done' });
+    const done = await api.call('GET', path(r), { token: r.token });
+    expect(done.body.step).to.equal('done');
+    expect(done.body.devices).to.deep.equal([{ id: device.id, platform: 'macos', state: 'enrolled', expiresAt: device.expiresAt }]);
+    expect((await db.models.Device.findByPk(device.id))?.deviceInfo).to.deep.equal({ model: 'MacBookAir10,1' });
+
+    const enrolled = await mail.nth(email, 2);
+    expect(enrolled.subject).to.equal('Your device is enrolled: acme macos');
+
+    expectError(await api.call('GET', `/provision/${token}`), 410, 'link_used');
+    expectError(await api.call('POST', `/api/provision/${token}/checkin`, { body: {} }), 410, 'link_used');
+    expect(mail.to(email)).to.have.length(2);
+  });
+
+  it('sends Android enrolment by SMS through Twilio, and asks for a phone number first', async () => {
+    const { api, twilio } = system();
+    await system().createOrganisation('droid', { platforms: ['android'] });
+    await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
+    try {
+      const r = await atDevice(api, 'droid');
+      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android' } }), 400, 'phone_required');
+      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'ios' } }), 409, 'platform_not_available');
+      const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android', phone: '+447700900123' } });
+      expect(chosen.status, chosen.text).to.equal(201);
+      const deadline = Date.now() + 10_000;
+      while (twilio.to('+447700900123').length === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+      const [sms] = twilio.to('+447700900123');
+      expect(sms?.from).to.equal('+15005550006');
+      expect(sms?.body).to.include(chosen.body.device.provisioningUrl);
+      const payload = await api.call('GET', new URL(chosen.body.device.provisioningUrl).pathname);
+      expect(payload.body).to.include({ platform: 'android', deviceId: chosen.body.device.id });
+    } finally {
+      await system().setSystem({ platforms: {} });
+    }
+  });
+
+  it('resumes the open registration when the same address registers again, and makes the new browser verify', async () => {
+    const { api, mail } = system();
+    const first = await verified(api, 'acme');
+    const again = await register(api, 'acme', first.email.toUpperCase());
+    expect(again.id).to.equal(first.id);
+    expect(again.token).to.not.equal(first.token);
+
+    // The new browser has not proven the address: it sees verify-email and gets a fresh code.
+    expect((await api.call('GET', path(again), { token: again.token })).body.step).to.equal('verify-email');
+    expectError(await api.call('POST', path(again, 'profile'), { token: again.token, body: { firstName: 'X', lastName: 'Y', password: 'a long passphrase' } }), 409, 'wrong_step');
+    const code = codeIn(await mail.nth(first.email, 2));
+    expect((await api.call('POST', path(again, 'verify'), { token: again.token, body: { code } })).body).to.deep.equal({ step: 'profile' });
+    expect((await api.call('GET', path(first), { token: first.token })).body.step).to.equal('profile');
+
+    const runs = [];
+    for await (const run of system().temporal.client.workflow.list({ query: `WorkflowId = 'registration/acme/${first.email}'` })) runs.push(run);
+    expect(runs).to.have.length(1);
+  });
+});

@@ -1,0 +1,64 @@
+import type { AddressInfo } from 'node:net';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** A real SMTP server on a loopback port that keeps every message it receives, for tests to read codes and links from. */
+export class MailCatcher {
+  readonly messages: ReceivedMail[] = [];
+  private waiters: Array<() => void> = [];
+  private server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData: (stream, _session, callback) => {
+      simpleParser(stream)
+        .then((mail: ParsedMail) => {
+          const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
+          this.messages.push({ to: to?.value[0]?.address ?? '', subject: mail.subject ?? '', text: mail.text ?? '' });
+          for (const wake of this.waiters.splice(0)) wake();
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `smtp://127.0.0.1:${(this.server.server.address() as AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  to(address: string): ReceivedMail[] {
+    return this.messages.filter((m) => m.to === address.toLowerCase());
+  }
+
+  /** The n-th (1-based) message to an address, waiting for it to arrive. */
+  async nth(address: string, n: number, timeoutMs = 10_000): Promise<ReceivedMail> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.to(address)[n - 1];
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no message #${n} to ${address} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+export const codeIn = (mail: ReceivedMail) => /verification code is (\d{6})/.exec(mail.text)?.[1] as string;
+export const linkIn = (mail: ReceivedMail) => /(https?:\/\/\S+)/.exec(mail.text)?.[1] as string;

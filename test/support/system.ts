@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import pino from 'pino';
+import { type Activities, createActivities } from '../../activities';
+import { createSmtpMailer } from '../../activities/mail';
+import { createTwilioSms } from '../../activities/sms';
+import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/context';
+import { type Database, openDatabase } from '../../db';
+import type { PlatformSettings } from '../../db/models';
+import { createSecrets, type Secrets } from '../../lib/secrets';
+import { startDevServer, type TemporalConnections } from '../../lib/temporal';
+import { bundleWorkflows, createWorker } from '../../lib/worker';
+import type { FlowTimings, Platform } from '../../workflows/messages';
+import { MailCatcher } from './smtp';
+import { TwilioFake } from './twilio-fake';
+
+export const TASK_QUEUE = 'test-self-service-setup';
+
+/** Timings of the default test API: short enough to watch, long enough not to race the tests. */
+export const TEST_TIMINGS: FlowTimings = {
+  registrationTtlMs: 10 * 60_000,
+  codeTtlMs: 60_000,
+  linkTtlMs: 60_000,
+  resendIntervalMs: 1_500,
+  maxCodeAttempts: 5,
+  maxResends: 3,
+};
+
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever the API answered
+  body: any;
+  text: string;
+}
+
+/** An API process on a loopback port, with its own timings (several can share one worker). */
+export class ApiUnderTest {
+  constructor(
+    private server: Server,
+    readonly url: string,
+  ) {}
+
+  async call(method: string, route: string, options: { body?: unknown; token?: string; raw?: string } = {}): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const response = await fetch(`${this.url}${route}`, {
+      method,
+      headers,
+      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, headers: response.headers, body, text };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+/**
+ * The whole system on real parts, started once for the test run: a Temporal dev server from the project's CLI, a
+ * SQLite file, a real SMTP server on loopback, the real Twilio client against its HTTP fake, a worker and the API.
+ */
+export class TestSystem {
+  readonly mail = new MailCatcher();
+  readonly twilio = new TwilioFake();
+  readonly secrets: Secrets = createSecrets(Buffer.from('test-secret-test-secret-test-secret!'));
+  readonly dataDir = mkdtempSync(path.join(tmpdir(), 'sss-test-'));
+  db!: Database;
+  temporal!: TemporalConnections;
+  activities!: Activities;
+  api!: ApiUnderTest;
+  private worker!: Worker;
+  private workerRun!: Promise<void>;
+  private apis: ApiUnderTest[] = [];
+
+  async start(): Promise<void> {
+    const [smtpUrl] = await Promise.all([this.mail.start(), this.twilio.start()]);
+    const [db, temporal, workflowBundle] = await Promise.all([
+      openDatabase(`sqlite:${path.join(this.dataDir, 'app.sqlite')}`),
+      startDevServer({ namespace: 'default' }),
+      bundleWorkflows(),
+    ]);
+    this.db = db;
+    this.temporal = temporal;
+    this.activities = createActivities({
+      models: db.models,
+      mailer: createSmtpMailer(smtpUrl, 'Self-Service Setup <no-reply@test.invalid>'),
+      sms: createTwilioSms(
+        { accountSid: 'ACtest0000000000000000000000000000', authToken: 'test-token', from: '+15005550006' },
+        this.twilio.httpClient(),
+      ),
+      secrets: this.secrets,
+      publicUrl: 'http://app.test',
+    });
+    this.worker = await createWorker({
+      connection: temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      activities: this.activities,
+      workflowBundle,
+    });
+    this.workerRun = this.worker.run();
+    await db.models.SystemSettings.create({ deviceSetupEnabled: true, defaultOrganisationId: null, platforms: {} });
+    this.api = await this.startApi();
+  }
+
+  async startApi(overrides: { timings?: Partial<FlowTimings>; registrationsPerMinute?: number } = {}): Promise<ApiUnderTest> {
+    const deps: ApiDeps = {
+      client: this.temporal.client,
+      models: this.db.models,
+      secrets: this.secrets,
+      logger: pino({ level: 'silent' }),
+      config: {
+        publicUrl: 'http://app.test',
+        taskQueue: TASK_QUEUE,
+        timings: { ...TEST_TIMINGS, ...overrides.timings },
+        registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
+      },
+    };
+    const server = await new Promise<Server>((resolve) => {
+      const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const api = new ApiUnderTest(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    this.apis.push(api);
+    return api;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.apis.map((api) => api.close()));
+    this.worker.shutdown();
+    await this.workerRun;
+    await this.temporal.close();
+    await this.db.close();
+    await Promise.all([this.mail.stop(), this.twilio.stop()]);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async setSystem(settings: { deviceSetupEnabled?: boolean; defaultOrganisation?: string | null; platforms?: PlatformSettings }) {
+    const row = await this.db.models.SystemSettings.findOne();
+    const defaultOrganisationId =
+      settings.defaultOrganisation === undefined
+        ? row?.defaultOrganisationId
+        : settings.defaultOrganisation === null
+          ? null
+          : (await this.db.models.Organisation.findOne({ where: { slug: settings.defaultOrganisation } }))?.id;
+    await row?.update({
+      deviceSetupEnabled: settings.deviceSetupEnabled ?? row.deviceSetupEnabled,
+      defaultOrganisationId: defaultOrganisationId ?? null,
+      platforms: settings.platforms ?? row.platforms,
+    });
+  }
+
+  /** An organisation with an account template and device templates for the given platforms (until the settings API). */
+  async createOrganisation(slug: string, options: { emailRequirement?: string; platforms?: Platform[] } = {}) {
+    const { models } = this.db;
+    const organisation = await models.Organisation.create({ slug, name: `Org ${slug}`, emailRequirement: options.emailRequirement ?? null });
+    const accountTemplate = await models.AccountTemplate.create({
+      organisationId: organisation.id,
+      name: `${slug} users`,
+      locale: 'de-DE',
+      timeZone: 'Europe/Berlin',
+      role: 'employee',
+      groups: ['staff', slug],
+      validityDays: 30,
+      attributes: { costCentre: '4711' },
+    });
+    await organisation.update({ enabled: true, accountTemplateId: accountTemplate.id });
+    const deviceTemplates = new Map<Platform, number>();
+    for (const platform of options.platforms ?? (['android', 'ios', 'macos', 'windows'] as Platform[])) {
+      const template = await models.DeviceTemplate.create({
+        organisationId: organisation.id,
+        name: `${slug} ${platform}`,
+        platform,
+        groups: [`${platform}-fleet`],
+        description: `${platform} devices of ${slug}`,
+        management: { wifi: { ssid: `${slug}-corp` } },
+      });
+      await models.OrganisationDeviceTemplate.create({ organisationId: organisation.id, platform, deviceTemplateId: template.id });
+      deviceTemplates.set(platform, template.id);
+    }
+    return { organisation, accountTemplate, deviceTemplates };
+  }
+}
+
+let current: TestSystem | undefined;
+
+export function system(): TestSystem {
+  if (!current) throw new Error('the test system is not started (test/support/hooks.ts)');
+  return current;
+}
+
+export async function startSystem(): Promise<void> {
+  current = new TestSystem();
+  await current.start();
+}
+
+export async function stopSystem(): Promise<void> {
+  await current?.stop();
+  current = undefined;
+}
