@@ -1,10 +1,12 @@
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { type Request, Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
 import { INSTRUCTIONS, provisioningUrl } from '../lib/platforms';
 import { hashPassword, randomToken } from '../lib/secrets';
 import {
+  type Caller,
   chooseDeviceUpdate,
   type IssuedDevice,
   profileUpdate,
@@ -35,6 +37,27 @@ export function setupRoutes({ client, models, secrets, config }: ApiDeps): Route
       handle: client.workflow.getHandle(workflowId),
       caller: { tokenHash: secrets.keyedHash('registration-token', bearerToken(req)) },
     };
+  };
+
+  /**
+   * Runs a step's update. A finished registration's workflow no longer takes updates; its last state (a query still
+   * answers) says why, in the contract's terms.
+   */
+  const runStep = async <T>(handle: WorkflowHandle, caller: Caller, update: () => Promise<T>): Promise<T> => {
+    try {
+      return await update();
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const answer = await handle.query(statusQuery, caller).catch(() => undefined);
+      if (answer?.ok && answer.registration.step === 'expired') {
+        throw new HttpError(
+          'registration_expired',
+          'This registration has expired. Start again with your e-mail address.',
+        );
+      }
+      if (answer?.ok) throw new HttpError('wrong_step', 'This registration is already complete.');
+      throw error;
+    }
   };
 
   const device = ({ id, platform, linkNumber, expiresAt }: IssuedDevice) => ({
@@ -113,7 +136,7 @@ export function setupRoutes({ client, models, secrets, config }: ApiDeps): Route
   router.post('/registrations/:id/resend', async (req, res) => {
     emptyBody.parse(req.body ?? {});
     const { handle, caller } = target(req);
-    res.status(202).json(await handle.executeUpdate(resendUpdate, { args: [caller] }));
+    res.status(202).json(await runStep(handle, caller, () => handle.executeUpdate(resendUpdate, { args: [caller] })));
   });
 
   router.post('/registrations/:id/profile', async (req, res) => {
@@ -121,13 +144,19 @@ export function setupRoutes({ client, models, secrets, config }: ApiDeps): Route
     const { handle, caller } = target(req);
     // Only the memory-hard hash of the password ever reaches the workflow and its history.
     const passwordHash = await hashPassword(password);
-    res.json(await handle.executeUpdate(profileUpdate, { args: [{ ...caller, ...profile, passwordHash }] }));
+    res.json(
+      await runStep(handle, caller, () =>
+        handle.executeUpdate(profileUpdate, { args: [{ ...caller, ...profile, passwordHash }] }),
+      ),
+    );
   });
 
   router.post('/registrations/:id/devices', async (req, res) => {
     const body = deviceBody.parse(req.body ?? {});
     const { handle, caller } = target(req);
-    const answer = await handle.executeUpdate(chooseDeviceUpdate, { args: [{ ...caller, ...body }] });
+    const answer = await runStep(handle, caller, () =>
+      handle.executeUpdate(chooseDeviceUpdate, { args: [{ ...caller, ...body }] }),
+    );
     res.status(201).json({ device: device(answer.device) });
   });
 

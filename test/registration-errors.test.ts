@@ -51,7 +51,11 @@ describe('registration: every refusal in the contract', () => {
       expectError(await post({ organisation: 'errs', email: uniqueEmail(), admin: true }), 400, 'invalid_request');
       expectError(await post({ organisation: 'Not A Slug!', email: uniqueEmail() }), 400, 'invalid_request');
       expectError(await post([]), 400, 'invalid_request');
-      expectError(await system().api.call('POST', '/api/setup/registrations', { raw: '{"email":' }), 400, 'invalid_request');
+      expectError(
+        await system().api.call('POST', '/api/setup/registrations', { raw: '{"email":' }),
+        400,
+        'invalid_request',
+      );
       const huge = await system().api.call('POST', '/api/setup/registrations', {
         body: { organisation: 'errs', email: `${'a'.repeat(20_000)}@example.com` },
       });
@@ -61,9 +65,14 @@ describe('registration: every refusal in the contract', () => {
     it('limits how many registrations one client address starts per minute', async () => {
       const api = await system().startApi({ registrationsPerMinute: 2 });
       for (let i = 0; i < 2; i++) {
-        expect((await api.call('POST', '/api/setup/registrations', { body: { organisation: 'errs', email: uniqueEmail() } })).status).to.equal(201);
+        expect(
+          (await api.call('POST', '/api/setup/registrations', { body: { organisation: 'errs', email: uniqueEmail() } }))
+            .status,
+        ).to.equal(201);
       }
-      const third = await api.call('POST', '/api/setup/registrations', { body: { organisation: 'errs', email: uniqueEmail() } });
+      const third = await api.call('POST', '/api/setup/registrations', {
+        body: { organisation: 'errs', email: uniqueEmail() },
+      });
       expectError(third, 429, 'too_many_attempts');
       expect(Number(third.headers.get('retry-after'))).to.be.greaterThan(0);
     });
@@ -75,7 +84,11 @@ describe('registration: every refusal in the contract', () => {
       const r = await register(api, 'errs', uniqueEmail());
       expectError(await api.call('GET', path(r)), 401, 'unauthorized');
       expectError(await api.call('GET', path(r), { token: 'x'.repeat(43) }), 401, 'unauthorized');
-      expectError(await api.call('POST', path(r, 'verify'), { token: 'x'.repeat(43), body: { code: '123456' } }), 401, 'unauthorized');
+      expectError(
+        await api.call('POST', path(r, 'verify'), { token: 'x'.repeat(43), body: { code: '123456' } }),
+        401,
+        'unauthorized',
+      );
       const forged = `${r.id.slice(0, -4)}AAAA`;
       expectError(await api.call('GET', `/api/setup/registrations/${forged}`, { token: r.token }), 404, 'not_found');
       expectError(await api.call('GET', '/api/setup/registrations/short', { token: r.token }), 404, 'not_found');
@@ -93,14 +106,24 @@ describe('registration: every refusal in the contract', () => {
         expectError(answer, 400, 'invalid_code');
         expect(answer.body.error.message).to.include(`${left} attempt`);
       }
-      expectError(await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: wrong } }), 429, 'too_many_attempts');
-      expectError(await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } }), 429, 'too_many_attempts');
+      expectError(
+        await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: wrong } }),
+        429,
+        'too_many_attempts',
+      );
+      expectError(
+        await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } }),
+        429,
+        'too_many_attempts',
+      );
 
       await sleep(1_600); // the resend interval of the test timings
       expect((await api.call('POST', path(r, 'resend'), { token: r.token })).status).to.equal(202);
       const fresh = codeIn(await mail.nth(r.email, 2));
       expect(fresh).to.not.equal(code);
-      expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: fresh } })).body).to.deep.equal({ step: 'profile' });
+      expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: fresh } })).body).to.deep.equal(
+        { step: 'profile' },
+      );
     });
 
     it('rate-limits resending with Retry-After, caps the number of codes, and retires the old code', async () => {
@@ -119,9 +142,15 @@ describe('registration: every refusal in the contract', () => {
       const capped = await api.call('POST', path(r, 'resend'), { token: r.token });
       expectError(capped, 429, 'too_many_attempts');
       expect(capped.headers.get('retry-after')).to.equal(null);
-      expectError(await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: first } }), 400, 'invalid_code');
+      expectError(
+        await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: first } }),
+        400,
+        'invalid_code',
+      );
       const last = codeIn(await mail.nth(r.email, 4));
-      expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: last } })).status).to.equal(200);
+      expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: last } })).status).to.equal(
+        200,
+      );
     });
 
     it('lets a code expire', async () => {
@@ -136,9 +165,17 @@ describe('registration: every refusal in the contract', () => {
       const { api } = system();
       const r = await register(api, 'errs', uniqueEmail());
       for (const code of ['12345', '1234567', 'abcdef', 123456]) {
-        expectError(await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } }), 400, 'invalid_request');
+        expectError(
+          await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } }),
+          400,
+          'invalid_request',
+        );
       }
-      expectError(await api.call('POST', path(r, 'resend'), { token: r.token, body: { extra: 1 } }), 400, 'invalid_request');
+      expectError(
+        await api.call('POST', path(r, 'resend'), { token: r.token, body: { extra: 1 } }),
+        400,
+        'invalid_request',
+      );
     });
   });
 
@@ -147,11 +184,23 @@ describe('registration: every refusal in the contract', () => {
       const { api } = system();
       const r = await register(api, 'errs', uniqueEmail());
       expectError(await api.call('POST', path(r, 'profile'), { token: r.token, body: profile }), 409, 'wrong_step');
-      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'ios' } }), 409, 'wrong_step');
+      expectError(
+        await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'ios' } }),
+        409,
+        'wrong_step',
+      );
       const v = await verified(api, 'errs');
-      expectError(await api.call('POST', path(v, 'verify'), { token: v.token, body: { code: '123456' } }), 409, 'wrong_step');
+      expectError(
+        await api.call('POST', path(v, 'verify'), { token: v.token, body: { code: '123456' } }),
+        409,
+        'wrong_step',
+      );
       expectError(await api.call('POST', path(v, 'resend'), { token: v.token }), 409, 'wrong_step');
-      expectError(await api.call('POST', path(v, 'devices'), { token: v.token, body: { platform: 'ios' } }), 409, 'wrong_step');
+      expectError(
+        await api.call('POST', path(v, 'devices'), { token: v.token, body: { platform: 'ios' } }),
+        409,
+        'wrong_step',
+      );
     });
 
     it('validates the profile and the device choice', async () => {
@@ -167,10 +216,29 @@ describe('registration: every refusal in the contract', () => {
         expectError(await api.call('POST', path(r, 'profile'), { token: r.token, body }), 400, 'invalid_request');
       }
       expect((await api.call('POST', path(r, 'profile'), { token: r.token, body: profile })).status).to.equal(200);
-      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'blackberry' } }), 400, 'invalid_request');
-      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'macos' } }), 409, 'platform_not_available');
-      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android', phone: '+447700900123' } }), 409, 'platform_not_available');
-      expect(await system().db.models.Device.count({ where: { userId: (await system().db.models.User.findOne({ where: { email: r.email } }))?.id } })).to.equal(0);
+      expectError(
+        await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'blackberry' } }),
+        400,
+        'invalid_request',
+      );
+      expectError(
+        await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'macos' } }),
+        409,
+        'platform_not_available',
+      );
+      expectError(
+        await api.call('POST', path(r, 'devices'), {
+          token: r.token,
+          body: { platform: 'android', phone: '+447700900123' },
+        }),
+        409,
+        'platform_not_available',
+      );
+      expect(
+        await system().db.models.Device.count({
+          where: { userId: (await system().db.models.User.findOne({ where: { email: r.email } }))?.id },
+        }),
+      ).to.equal(0);
     });
   });
 });

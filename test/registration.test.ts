@@ -1,7 +1,7 @@
 import { expect } from 'chai';
+import { atDevice, expectError, path, register, registrationHandle, uniqueEmail, verified } from './support/flow';
 import { codeIn, linkIn } from './support/smtp';
 import { system } from './support/system';
-import { atDevice, expectError, path, register, registrationHandle, uniqueEmail, verified } from './support/flow';
 
 describe('a registration, end to end through HTTP', () => {
   before(async () => {
@@ -12,26 +12,42 @@ describe('a registration, end to end through HTTP', () => {
     const { api, mail, db } = system();
     const email = uniqueEmail('full.flow');
 
-    const created = await api.call('POST', '/api/setup/registrations', { body: { organisation: 'acme', email: `  ${email.replace('full', 'FULL')} ` } });
+    const created = await api.call('POST', '/api/setup/registrations', {
+      body: { organisation: 'acme', email: `  ${email.replace('full', 'FULL')} ` },
+    });
     expect(created.status, created.text).to.equal(201);
     expect(created.body).to.include({ step: 'verify-email', organisation: 'acme' });
-    const r = { id: created.body.registrationId as string, token: created.body.token as string, email, organisation: 'acme' };
+    const r = {
+      id: created.body.registrationId as string,
+      token: created.body.token as string,
+      email,
+      organisation: 'acme',
+    };
 
     const verification = await mail.nth(email, 1);
     const code = codeIn(verification);
     expect(code).to.match(/^\d{6}$/);
-    expect(linkIn(verification)).to.equal(`http://app.test/setup/verify?registration=${encodeURIComponent(r.id)}&code=${code}`);
+    expect(linkIn(verification)).to.equal(
+      `http://app.test/setup/verify?registration=${encodeURIComponent(r.id)}&code=${code}`,
+    );
 
     const status = await api.call('GET', path(r), { token: r.token });
     expect(status.status).to.equal(200);
     expect(status.body).to.deep.include({ step: 'verify-email', organisation: 'acme', email: email.toLowerCase() });
     expect(status.body.platforms).to.have.members(['ios', 'macos', 'windows']); // android: SMS codes are off system-wide
 
-    expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } })).body).to.deep.equal({ step: 'profile' });
+    expect((await api.call('POST', path(r, 'verify'), { token: r.token, body: { code } })).body).to.deep.equal({
+      step: 'profile',
+    });
 
     const profile = await api.call('POST', path(r, 'profile'), {
       token: r.token,
-      body: { firstName: 'Grace', lastName: 'Hopper', phone: '+491701234567', password: 'correct horse battery staple' },
+      body: {
+        firstName: 'Grace',
+        lastName: 'Hopper',
+        phone: '+491701234567',
+        password: 'correct horse battery staple',
+      },
     });
     expect(profile.body).to.deep.equal({ step: 'device' });
 
@@ -42,7 +58,9 @@ describe('a registration, end to end through HTTP', () => {
     expect(user?.groups).to.deep.equal(template?.groups);
     expect(user?.attributes).to.deep.equal({ costCentre: '4711' });
     expect(user?.validUntil?.getTime()).to.be.closeTo(Date.now() + 30 * 86_400_000, 60_000);
-    expect(user?.passwordHash).to.match(/^scrypt\$/).and.not.include('correct horse');
+    expect(user?.passwordHash)
+      .to.match(/^scrypt\$/)
+      .and.not.include('correct horse');
 
     const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'macos' } });
     expect(chosen.status, chosen.text).to.equal(201);
@@ -53,7 +71,12 @@ describe('a registration, end to end through HTTP', () => {
     expect(Date.parse(device.expiresAt)).to.be.closeTo(Date.now() + 60_000, 5_000);
 
     const row = await db.models.Device.findByPk(device.id);
-    expect(row).to.deep.include({ state: 'link-issued', platform: 'macos', name: 'acme macos', description: 'macos devices of acme' });
+    expect(row).to.deep.include({
+      state: 'link-issued',
+      platform: 'macos',
+      name: 'acme macos',
+      description: 'macos devices of acme',
+    });
     expect(row?.management).to.deep.equal({ wifi: { ssid: 'acme-corp' } });
     expect(row?.linkTokenHash).to.not.include(device.provisioningUrl.split('/').pop());
 
@@ -61,19 +84,25 @@ describe('a registration, end to end through HTTP', () => {
     const payload = await api.call('GET', `/provision/${token}`);
     expect(payload.status).to.equal(200);
     expect(payload.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
-    expect(payload.text).to.include('<key>CheckInURL</key>').and.include(`http://app.test/api/provision/${token}/checkin`);
+    expect(payload.text)
+      .to.include('<key>CheckInURL</key>')
+      .and.include(`http://app.test/api/provision/${token}/checkin`);
     expect(payload.text).to.include('acme-corp');
 
     expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
 
-    const checkIn = await api.call('POST', `/api/provision/${token}/checkin`, { body: { deviceInfo: { model: 'MacBookAir10,1' } } });
+    const checkIn = await api.call('POST', `/api/provision/${token}/checkin`, {
+      body: { deviceInfo: { model: 'MacBookAir10,1' } },
+    });
     expect(checkIn.status, checkIn.text).to.equal(200);
     expect(checkIn.body).to.deep.equal({ deviceId: device.id, state: 'enrolled' });
 
     expect(await registrationHandle(r).result()).to.deep.equal({ step: 'done' });
     const done = await api.call('GET', path(r), { token: r.token });
     expect(done.body.step).to.equal('done');
-    expect(done.body.devices).to.deep.equal([{ id: device.id, platform: 'macos', state: 'enrolled', expiresAt: device.expiresAt }]);
+    expect(done.body.devices).to.deep.equal([
+      { id: device.id, platform: 'macos', state: 'enrolled', expiresAt: device.expiresAt },
+    ]);
     expect((await db.models.Device.findByPk(device.id))?.deviceInfo).to.deep.equal({ model: 'MacBookAir10,1' });
 
     const enrolled = await mail.nth(email, 2);
@@ -90,12 +119,24 @@ describe('a registration, end to end through HTTP', () => {
     await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
     try {
       const r = await atDevice(api, 'droid');
-      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android' } }), 400, 'phone_required');
-      expectError(await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'ios' } }), 409, 'platform_not_available');
-      const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android', phone: '+447700900123' } });
+      expectError(
+        await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android' } }),
+        400,
+        'phone_required',
+      );
+      expectError(
+        await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'ios' } }),
+        409,
+        'platform_not_available',
+      );
+      const chosen = await api.call('POST', path(r, 'devices'), {
+        token: r.token,
+        body: { platform: 'android', phone: '+447700900123' },
+      });
       expect(chosen.status, chosen.text).to.equal(201);
       const deadline = Date.now() + 10_000;
-      while (twilio.to('+447700900123').length === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+      while (twilio.to('+447700900123').length === 0 && Date.now() < deadline)
+        await new Promise((ok) => setTimeout(ok, 50));
       const [sms] = twilio.to('+447700900123');
       expect(sms?.from).to.equal('+15005550006');
       expect(sms?.body).to.include(chosen.body.device.provisioningUrl);
@@ -115,13 +156,25 @@ describe('a registration, end to end through HTTP', () => {
 
     // The new browser has not proven the address: it sees verify-email and gets a fresh code.
     expect((await api.call('GET', path(again), { token: again.token })).body.step).to.equal('verify-email');
-    expectError(await api.call('POST', path(again, 'profile'), { token: again.token, body: { firstName: 'X', lastName: 'Y', password: 'a long passphrase' } }), 409, 'wrong_step');
+    expectError(
+      await api.call('POST', path(again, 'profile'), {
+        token: again.token,
+        body: { firstName: 'X', lastName: 'Y', password: 'a long passphrase' },
+      }),
+      409,
+      'wrong_step',
+    );
     const code = codeIn(await mail.nth(first.email, 2));
-    expect((await api.call('POST', path(again, 'verify'), { token: again.token, body: { code } })).body).to.deep.equal({ step: 'profile' });
+    expect((await api.call('POST', path(again, 'verify'), { token: again.token, body: { code } })).body).to.deep.equal({
+      step: 'profile',
+    });
     expect((await api.call('GET', path(first), { token: first.token })).body.step).to.equal('profile');
 
     const runs = [];
-    for await (const run of system().temporal.client.workflow.list({ query: `WorkflowId = 'registration/acme/${first.email}'` })) runs.push(run);
+    for await (const run of system().temporal.client.workflow.list({
+      query: `WorkflowId = 'registration/acme/${first.email}'`,
+    }))
+      runs.push(run);
     expect(runs).to.have.length(1);
   });
 });

@@ -1,4 +1,9 @@
-import { ActivityFailure, ApplicationFailure, ApplicationFailureCategory, ChildWorkflowFailure } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ApplicationFailureCategory,
+  ChildWorkflowFailure,
+} from '@temporalio/common';
 
 /**
  * The domain errors the clients rely on (PRODUCT.md §3). Workflows and activities raise them as non-retryable

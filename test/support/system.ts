@@ -46,7 +46,11 @@ export class ApiUnderTest {
     readonly url: string,
   ) {}
 
-  async call(method: string, route: string, options: { body?: unknown; token?: string; raw?: string } = {}): Promise<HttpAnswer> {
+  async call(
+    method: string,
+    route: string,
+    options: { body?: unknown; token?: string; raw?: string } = {},
+  ): Promise<HttpAnswer> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const response = await fetch(`${this.url}${route}`, {
@@ -120,7 +124,9 @@ export class TestSystem {
     this.api = await this.startApi();
   }
 
-  async startApi(overrides: { timings?: Partial<FlowTimings>; registrationsPerMinute?: number } = {}): Promise<ApiUnderTest> {
+  async startApi(
+    overrides: { timings?: Partial<FlowTimings>; registrationsPerMinute?: number } = {},
+  ): Promise<ApiUnderTest> {
     const deps: ApiDeps = {
       client: this.temporal.client,
       models: this.db.models,
@@ -151,7 +157,11 @@ export class TestSystem {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  async setSystem(settings: { deviceSetupEnabled?: boolean; defaultOrganisation?: string | null; platforms?: PlatformSettings }) {
+  async setSystem(settings: {
+    deviceSetupEnabled?: boolean;
+    defaultOrganisation?: string | null;
+    platforms?: PlatformSettings;
+  }) {
     const row = await this.db.models.SystemSettings.findOne();
     const defaultOrganisationId =
       settings.defaultOrganisation === undefined
@@ -169,7 +179,11 @@ export class TestSystem {
   /** An organisation with an account template and device templates for the given platforms (until the settings API). */
   async createOrganisation(slug: string, options: { emailRequirement?: string; platforms?: Platform[] } = {}) {
     const { models } = this.db;
-    const organisation = await models.Organisation.create({ slug, name: `Org ${slug}`, emailRequirement: options.emailRequirement ?? null });
+    const organisation = await models.Organisation.create({
+      slug,
+      name: `Org ${slug}`,
+      emailRequirement: options.emailRequirement ?? null,
+    });
     const accountTemplate = await models.AccountTemplate.create({
       organisationId: organisation.id,
       name: `${slug} users`,
@@ -191,7 +205,11 @@ export class TestSystem {
         description: `${platform} devices of ${slug}`,
         management: { wifi: { ssid: `${slug}-corp` } },
       });
-      await models.OrganisationDeviceTemplate.create({ organisationId: organisation.id, platform, deviceTemplateId: template.id });
+      await models.OrganisationDeviceTemplate.create({
+        organisationId: organisation.id,
+        platform,
+        deviceTemplateId: template.id,
+      });
       deviceTemplates.set(platform, template.id);
     }
     return { organisation, accountTemplate, deviceTemplates };

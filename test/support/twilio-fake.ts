@@ -39,10 +39,21 @@ export class TwilioFake {
         return;
       }
       const form = new URLSearchParams(raw);
-      const sms = { accountSid: match[1] as string, to: form.get('To') ?? '', from: form.get('From') ?? '', body: form.get('Body') ?? '' };
+      const sms = {
+        accountSid: match[1] as string,
+        to: form.get('To') ?? '',
+        from: form.get('From') ?? '',
+        body: form.get('Body') ?? '',
+      };
       if (sms.to === INVALID_NUMBER) {
         res.statusCode = 400;
-        res.end(JSON.stringify({ code: 21211, message: `The 'To' number ${sms.to} is not a valid phone number.`, status: 400 }));
+        res.end(
+          JSON.stringify({
+            code: 21211,
+            message: `The 'To' number ${sms.to} is not a valid phone number.`,
+            status: 400,
+          }),
+        );
         return;
       }
       this.sent.push(sms);
