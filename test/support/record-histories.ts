@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporalCliPath } from '../../lib/temporal';
+import { deviceWorkflowId } from '../../workflows/messages';
+import { expectError, register, registrationHandle, path as route, uniqueEmail, withDevice } from './flow';
+import { codeIn } from './smtp';
+import { startSystem, stopSystem, system } from './system';
+
+/**
+ * `npm run record-histories`: runs real registrations on the real system and saves their histories under
+ * test/histories/, which the replay test runs through the current workflow code on every `npm test`.
+ */
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  await startSystem();
+  const out = (name: string) => path.join(__dirname, '..', 'histories', `${name}.json`);
+  const save = async (name: string, workflowId: string) => {
+    // The CLI's JSON is the canonical history format (the SDK's historyFromJSON reads it).
+    const json = execFileSync(temporalCliPath(), [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--address',
+      system().temporal.address,
+      '--output',
+      'json',
+    ]);
+    writeFileSync(out(name), json);
+  };
+  try {
+    await system().createOrganisation('replay');
+    await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
+    const { api, mail } = system();
+
+    // Completed: a wrong code, a resend, the right code, profile, Android device by SMS, check-in.
+    const r = await register(api, 'replay', uniqueEmail('complete'));
+    await mail.nth(r.email, 1);
+    expectError(
+      await api.call('POST', route(r, 'verify'), { token: r.token, body: { code: '000000' } }),
+      400,
+      'invalid_code',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    await api.call('POST', route(r, 'resend'), { token: r.token });
+    await api.call('POST', route(r, 'verify'), { token: r.token, body: { code: codeIn(await mail.nth(r.email, 2)) } });
+    await api.call('POST', route(r, 'profile'), {
+      token: r.token,
+      body: { firstName: 'Re', lastName: 'Play', phone: '+447700900321', password: 'a long passphrase' },
+    });
+    const chosen = await api.call('POST', route(r, 'devices'), { token: r.token, body: { platform: 'android' } });
+    const token = chosen.body.device.provisioningUrl.split('/').pop();
+    await api.call('POST', `/api/provision/${token}/checkin`, { body: { deviceInfo: { model: 'Pixel' } } });
+    await registrationHandle(r).result();
+    await save('registration-completed', registrationHandle(r).workflowId);
+    await save('device-enrolled', deviceWorkflowId(chosen.body.device.id));
+
+    // Expired while waiting for the code.
+    const shortLived = await system().startApi({ timings: { registrationTtlMs: 1_000 } });
+    const expired = await register(shortLived, 'replay', uniqueEmail('expired'));
+    await registrationHandle(expired).result();
+    await save('registration-expired', registrationHandle(expired).workflowId);
+
+    // A link that expired unused, then a second device that enrolled.
+    const shortLinks = await system().startApi({ timings: { linkTtlMs: 1_000 } });
+    const relinked = await withDevice(shortLinks, 'replay', 'ios');
+    await system().temporal.client.workflow.getHandle(deviceWorkflowId(relinked.device.id)).result();
+    while ((await shortLinks.call('GET', route(relinked), { token: relinked.token })).body.step !== 'device') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const second = await shortLinks.call('POST', route(relinked, 'devices'), {
+      token: relinked.token,
+      body: { platform: 'windows' },
+    });
+    await shortLinks.call('POST', `/api/provision/${second.body.device.provisioningUrl.split('/').pop()}/checkin`, {
+      body: {},
+    });
+    await registrationHandle(relinked).result();
+    await save('registration-relinked', registrationHandle(relinked).workflowId);
+    await save('device-link-expired', deviceWorkflowId(relinked.device.id));
+  } finally {
+    await stopSystem();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
