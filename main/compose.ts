@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Worker } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createOutboxMailer, createSmtpMailer } from '../activities/mail';
@@ -22,6 +22,8 @@ export interface Base {
 }
 
 export async function openBase(): Promise<Base> {
+  // Our own ordered shutdown (stopOnSignal) handles the signals, not the SDK's default handlers.
+  Runtime.install({ shutdownSignals: [] });
   const config = loadConfig();
   const logger = pino({ level: config.logLevel });
   const db = await openDatabase(config.databaseUrl);
