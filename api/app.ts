@@ -1,4 +1,5 @@
 import express from 'express';
+import { codecRoutes } from './codec';
 import type { ApiDeps } from './context';
 import { errorHandler, HttpError } from './errors';
 import { provisioningRoutes } from './provisioning';
@@ -19,6 +20,7 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   const provisioning = provisioningRoutes(deps);
+  app.use('/codec', codecRoutes(deps.config.codec));
   app.use('/api/setup', setupRoutes(deps));
   app.use('/api', provisioning.api);
   app.use(provisioning.pages);

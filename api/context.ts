@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Models } from '../db/models';
 import type { Secrets } from '../lib/secrets';
 import type { FlowTimings } from '../workflows/messages';
+import type { CodecEndpointConfig } from './codec';
 
 /** What the API is built over (DESIGN.md: `createApp({ temporal, db, config })`). */
 export interface ApiDeps {
@@ -16,5 +17,6 @@ export interface ApiDeps {
     timings: FlowTimings;
     /** Registrations one client address may start per minute. */
     registrationsPerMinute: number;
+    codec: CodecEndpointConfig;
   };
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FlowTimings } from '../workflows/messages';
+import { type CodecKey, newCodecKey, parseCodecKeys } from './codec';
 
 /** The one place that reads the environment. Every process (all-in-one, api, worker, tests) builds a Config here. */
 
@@ -51,6 +52,9 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().optional(),
   TWILIO_FROM: z.string().optional(),
   APP_SECRET: z.string().min(32).optional(),
+  TEMPORAL_CODEC_KEY: z.string().optional(),
+  TEMPORAL_UI_ORIGIN: z.string().url().optional(),
+  SUPERVISOR_TOKEN: z.string().min(16).optional(),
   REGISTRATION_TTL: duration('3d'),
   CODE_TTL: duration('15m'),
   LINK_TTL: duration('7d'),
@@ -85,6 +89,11 @@ export interface Config {
   twilio?: TwilioConfig;
   /** Key for keyed hashes, derived tokens and registration ids; identical in every API and worker process. */
   appSecret: Buffer;
+  /** Keys of the payload codec, the first one encrypts; identical in every API and worker process. */
+  codecKeys: CodecKey[];
+  /** The Temporal Web UI allowed to call the codec endpoint from the browser (CORS). */
+  temporalUiOrigin: string;
+  supervisorToken?: string;
   timings: FlowTimings;
   registrationsPerMinute: number;
   seedDemo: boolean;
@@ -92,11 +101,11 @@ export interface Config {
 }
 
 /** Reads a secret kept in the data folder, creating it on first start (embedded default only). */
-function persistentSecret(dataDir: string, name: string): string {
+function persistentSecret(dataDir: string, name: string, generate: () => string): string {
   const file = path.join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
+  const secret = generate();
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
@@ -109,6 +118,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  if (e.TEMPORAL_ADDRESS && !(e.APP_SECRET && e.TEMPORAL_CODEC_KEY)) {
+    // Generated secrets would differ between machines: every process of a deployment must share them.
+    throw new Error('invalid configuration: with TEMPORAL_ADDRESS set, APP_SECRET and TEMPORAL_CODEC_KEY are required');
+  }
   const twilioParts = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM];
   if (twilioParts.some(Boolean) && !twilioParts.every(Boolean)) {
     throw new Error('invalid configuration: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none');
@@ -134,7 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           from: e.TWILIO_FROM as string,
         }
       : undefined,
-    appSecret: Buffer.from(e.APP_SECRET ?? persistentSecret(dataDir, 'app-secret'), 'utf8'),
+    appSecret: Buffer.from(
+      e.APP_SECRET ?? persistentSecret(dataDir, 'app-secret', () => randomBytes(32).toString('base64url')),
+      'utf8',
+    ),
+    codecKeys: parseCodecKeys(e.TEMPORAL_CODEC_KEY ?? persistentSecret(dataDir, 'codec-key', newCodecKey)),
+    temporalUiOrigin: e.TEMPORAL_UI_ORIGIN ?? `http://localhost:${e.TEMPORAL_UI_PORT}`,
+    supervisorToken: e.SUPERVISOR_TOKEN,
     timings: {
       registrationTtlMs: e.REGISTRATION_TTL,
       codeTtlMs: e.CODE_TTL,

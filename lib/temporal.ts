@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { encryptingDataConverter } from './codec';
 import type { Config } from './config';
 
 // The CLI lookup is shared with the plain-Node install step, hence CommonJS.
@@ -31,6 +33,7 @@ export async function startDevServer(options: {
   port?: number;
   uiPort?: number;
   namespace: string;
+  dataConverter: DataConverter;
   extraArgs?: string[];
 }): Promise<TemporalConnections> {
   const env = await TestWorkflowEnvironment.createLocal({
@@ -49,20 +52,28 @@ export async function startDevServer(options: {
   });
   return {
     address: env.address,
-    client: new Client({ connection: env.connection, namespace: options.namespace }),
+    client: new Client({
+      connection: env.connection,
+      namespace: options.namespace,
+      dataConverter: options.dataConverter,
+    }),
     nativeConnection: env.nativeConnection,
     close: () => env.teardown(),
   };
 }
 
 /** A Temporal cluster at `TEMPORAL_ADDRESS`; its search attributes are registered if missing. */
-export async function connectToCluster(address: string, namespace: string): Promise<TemporalConnections> {
+export async function connectToCluster(
+  address: string,
+  namespace: string,
+  dataConverter: DataConverter,
+): Promise<TemporalConnections> {
   const connection = await Connection.connect({ address });
   await ensureSearchAttributes(connection, namespace);
   const nativeConnection = await NativeConnection.connect({ address });
   return {
     address,
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, dataConverter }),
     nativeConnection,
     close: async () => {
       await nativeConnection.close();
@@ -84,6 +95,15 @@ async function ensureSearchAttributes(connection: Connection, namespace: string)
 /** The Temporal the config asks for: a cluster at TEMPORAL_ADDRESS, else the embedded dev server. */
 export function openTemporal(config: Config): Promise<TemporalConnections> {
   const { address, namespace, devPort, uiPort } = config.temporal;
-  if (address) return connectToCluster(address, namespace);
-  return startDevServer({ dbFilename: path.join(config.dataDir, 'temporal.db'), port: devPort, uiPort, namespace });
+  const dataConverter = encryptingDataConverter(config.codecKeys);
+  if (address) return connectToCluster(address, namespace, dataConverter);
+  return startDevServer({
+    dbFilename: path.join(config.dataDir, 'temporal.db'),
+    port: devPort,
+    uiPort,
+    namespace,
+    dataConverter,
+    // The Web UI on this machine decodes payloads through our codec endpoint (api/codec.ts).
+    extraArgs: ['--ui-codec-endpoint', `${config.publicUrl}/codec`],
+  });
 }

@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   type NativeConnection,
@@ -25,6 +26,7 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: Activities;
+  dataConverter: DataConverter;
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
@@ -34,6 +36,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    dataConverter: options.dataConverter,
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     // Registrations wait for days between steps; keep few of them in memory and let the server hold the rest.
     maxCachedWorkflows: 500,

@@ -7,6 +7,7 @@ import { createOutboxSms, createTwilioSms } from '../activities/sms';
 import { createApp } from '../api/app';
 import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
+import { encryptingDataConverter } from '../lib/codec';
 import { type Config, loadConfig } from '../lib/config';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
@@ -48,6 +49,7 @@ export async function startWorker({ config, db, temporal }: Base): Promise<{ wor
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
+    dataConverter: encryptingDataConverter(config.codecKeys),
   });
   return { worker, running: worker.run() };
 }
@@ -63,6 +65,12 @@ export async function startApi({ config, logger, db, temporal }: Base): Promise<
       taskQueue: config.temporal.taskQueue,
       timings: config.timings,
       registrationsPerMinute: config.registrationsPerMinute,
+      codec: {
+        keys: config.codecKeys,
+        uiOrigin: config.temporalUiOrigin,
+        allowLocalUi: !config.temporal.address,
+        tokens: config.supervisorToken ? [config.supervisorToken] : [],
+      },
     },
   });
   return new Promise((resolve) => {

@@ -3,32 +3,40 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { expect } from 'chai';
+import { encryptingDataConverter } from '../lib/codec';
 import { bundleWorkflows } from '../lib/worker';
+import { CODEC_KEYS } from './support/system';
 
 /**
  * Histories of real runs (recorded by `npm run record-histories`) replayed through the current workflow code: a change
- * that would break running registrations (non-determinism) fails here first.
+ * that would break running registrations (non-determinism) fails here first. `before-encryption/` holds histories
+ * written before payloads were encrypted: they must still replay (and decode) with today's data converter.
  */
 describe('replay of saved histories', () => {
   const folder = path.join(__dirname, 'histories');
-  const files = readdirSync(folder).filter((file) => file.endsWith('.json'));
+  const files = readdirSync(folder, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.json'));
+  const kinds = [
+    'registration-completed',
+    'registration-expired',
+    'registration-relinked',
+    'device-enrolled',
+    'device-link-expired',
+  ];
 
-  it('has histories of every workflow kind and ending to replay', () => {
+  it('has histories of every workflow kind and ending, encrypted and from before encryption', () => {
     expect(files).to.include.members([
-      'registration-completed.json',
-      'registration-expired.json',
-      'registration-relinked.json',
-      'device-enrolled.json',
-      'device-link-expired.json',
+      ...kinds.map((kind) => `${kind}.json`),
+      ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),
     ]);
   });
 
   it('replays every saved history without non-determinism', async function () {
     this.timeout(60_000);
     const workflowBundle = await bundleWorkflows();
+    const dataConverter = encryptingDataConverter(CODEC_KEYS);
     for (const file of files) {
       const history = historyFromJSON(JSON.parse(readFileSync(path.join(folder, file), 'utf8')));
-      await Worker.runReplayHistory({ workflowBundle }, history, file);
+      await Worker.runReplayHistory({ workflowBundle, dataConverter }, history, file);
     }
   });
 });

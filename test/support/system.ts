@@ -12,6 +12,7 @@ import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/context';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
+import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
@@ -20,6 +21,9 @@ import { MailCatcher } from './smtp';
 import { TwilioFake } from './twilio-fake';
 
 export const TASK_QUEUE = 'test-self-service-setup';
+export const CODEC_KEYS = parseCodecKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
+export const SUPERVISOR_TOKEN = 'supervisor-token-for-tests-only';
+export const UI_ORIGIN = 'http://localhost:8233';
 
 /** Timings of the default test API: short enough to watch, long enough not to race the tests. */
 export const TEST_TIMINGS: FlowTimings = {
@@ -97,7 +101,7 @@ export class TestSystem {
     const [smtpUrl] = await Promise.all([this.mail.start(), this.twilio.start()]);
     const [db, temporal, workflowBundle] = await Promise.all([
       openDatabase(`sqlite:${path.join(this.dataDir, 'app.sqlite')}`),
-      startDevServer({ namespace: 'default' }),
+      startDevServer({ namespace: 'default', dataConverter: encryptingDataConverter(CODEC_KEYS) }),
       bundleWorkflows(),
     ]);
     this.db = db;
@@ -117,6 +121,7 @@ export class TestSystem {
       namespace: 'default',
       taskQueue: TASK_QUEUE,
       activities: this.activities,
+      dataConverter: encryptingDataConverter(CODEC_KEYS),
       workflowBundle,
     });
     this.workerRun = this.worker.run();
@@ -137,6 +142,7 @@ export class TestSystem {
         taskQueue: TASK_QUEUE,
         timings: { ...TEST_TIMINGS, ...overrides.timings },
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
+        codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true, tokens: [SUPERVISOR_TOKEN] },
       },
     };
     const server = await new Promise<Server>((resolve) => {
