@@ -1,0 +1,225 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { EncryptionCodec, parseCodecKeys, payloadFromJson } from '../lib/codec';
+import { temporalCliPath } from '../lib/temporal';
+import { deviceWorkflowId } from '../workflows/messages';
+import { expectError, path, register, registrationHandle, uniqueEmail } from './support/flow';
+import { codeIn } from './support/smtp';
+import { SUPERVISOR_TOKEN, system, UI_ORIGIN } from './support/system';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A workflow's history exactly as Temporal stores it (no codec): what an operator or a database backup sees. */
+function rawHistory(workflowId: string) {
+  const json = execFileSync(temporalCliPath(), [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    '--address',
+    system().temporal.address,
+    '--output',
+    'json',
+  ]).toString();
+  return JSON.parse(json) as { events: Array<Record<string, unknown>> };
+}
+
+/**
+ * Everything readable in a raw history: every string, and every payload's bytes base64-decoded, with the places where
+ * the e-mail address is allowed (workflow ids, search attributes) taken out.
+ */
+function readable(history: unknown, workflowIds: string[]): string {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'searchAttributes') continue;
+        if (key === 'data' && typeof value === 'string') out.push(Buffer.from(value, 'base64').toString('latin1'));
+        else walk(value);
+      }
+    } else if (typeof node === 'string') out.push(node);
+  };
+  walk(history);
+  return workflowIds.reduce((text, id) => text.split(id).join('<workflow id>'), out.join('\n'));
+}
+
+describe('no secret and no personal data in clear in Temporal', () => {
+  before(async () => {
+    await system().createOrganisation('private', { platforms: ['android', 'ios'] });
+    await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
+  });
+  after(() => system().setSystem({ platforms: {} }));
+
+  it('keeps password, codes, tokens, link and phone out of a completed registration and its device', async () => {
+    const { api, mail } = system();
+    const email = uniqueEmail('private');
+    const password = `pw-${randomBytes(8).toString('hex')}`;
+    const phone = '+447700900555';
+    const r = await register(api, 'private', email);
+    const first = codeIn(await mail.nth(email, 1));
+    expectError(
+      await api.call('POST', path(r, 'verify'), {
+        token: r.token,
+        body: { code: first === '999999' ? '999998' : '999999' },
+      }),
+      400,
+      'invalid_code',
+    );
+    await sleep(1_600);
+    await api.call('POST', path(r, 'resend'), { token: r.token });
+    const second = codeIn(await mail.nth(email, 2));
+    await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: second } });
+    await api.call('POST', path(r, 'profile'), {
+      token: r.token,
+      body: { firstName: 'Pri', lastName: 'Vate', phone, password },
+    });
+    const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android' } });
+    const link = chosen.body.device.provisioningUrl.split('/').pop();
+    expect((await api.call('POST', `/api/provision/${link}/checkin`, { body: {} })).status).to.equal(200);
+    await registrationHandle(r).result();
+
+    const registrationId = registrationHandle(r).workflowId;
+    const deviceId = deviceWorkflowId(chosen.body.device.id);
+    for (const workflowId of [registrationId, deviceId]) {
+      const history = rawHistory(workflowId);
+      const text = readable(history, [registrationId]);
+      for (const [what, secret] of Object.entries({ password, first, second, token: r.token, link, phone, email })) {
+        expect(text, `${what} in the raw history of ${workflowId}`).to.not.include(secret);
+      }
+      expect(JSON.stringify(history), 'the e-mail address only in clear where operators search').to.include(email);
+    }
+  });
+
+  it('keeps them out of a registration that expired after a wrong code and a resend', async () => {
+    const api = await system().startApi({ timings: { registrationTtlMs: 3_000, resendIntervalMs: 100 } });
+    const email = uniqueEmail('expiring');
+    const r = await register(api, 'private', email);
+    const first = codeIn(await system().mail.nth(email, 1));
+    await api.call('POST', path(r, 'verify'), {
+      token: r.token,
+      body: { code: first === '999999' ? '999998' : '999999' },
+    });
+    await sleep(200);
+    await api.call('POST', path(r, 'resend'), { token: r.token });
+    const second = codeIn(await system().mail.nth(email, 2));
+    expect(await registrationHandle(r).result()).to.deep.equal({ step: 'expired' });
+    const text = readable(rawHistory(registrationHandle(r).workflowId), [registrationHandle(r).workflowId]);
+    for (const secret of [first, second, r.token, email]) expect(text).to.not.include(secret);
+  });
+
+  describe('the codec endpoint', () => {
+    let payload: { metadata: Record<string, string>; data: string };
+    let email: string;
+
+    before(async () => {
+      email = uniqueEmail('codec');
+      const r = await register(system().api, 'private', email);
+      const [started] = rawHistory(registrationHandle(r).workflowId).events as Array<{
+        workflowExecutionStartedEventAttributes: { input: { payloads: Array<typeof payload> } };
+      }>;
+      payload = started?.workflowExecutionStartedEventAttributes.input.payloads[0] as typeof payload;
+    });
+
+    const decode = (headers: Record<string, string>) =>
+      fetch(`${system().api.url}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+        body: JSON.stringify({ payloads: [payload] }),
+      });
+
+    it('stores the registration input encrypted, with the key id in the metadata', () => {
+      expect(Buffer.from(payload.metadata.encoding as string, 'base64').toString()).to.equal('binary/encrypted');
+      expect(Buffer.from(payload.metadata['encryption-key-id'] as string, 'base64').toString()).to.equal('test1');
+      expect(Buffer.from(payload.data, 'base64').toString('latin1')).to.not.include(email);
+    });
+
+    it('decodes for the local Web UI and for a supervisor token', async () => {
+      for (const headers of [{ origin: UI_ORIGIN }, { authorization: `Bearer ${SUPERVISOR_TOKEN}` }] as Array<
+        Record<string, string>
+      >) {
+        const answer = await decode(headers);
+        expect(answer.status).to.equal(200);
+        const body = (await answer.json()) as { payloads: Array<{ data: string }> };
+        const decoded = JSON.parse(Buffer.from(body.payloads[0]?.data as string, 'base64').toString());
+        expect(decoded).to.deep.include({ organisation: 'private', email });
+      }
+      const local = await decode({ origin: UI_ORIGIN });
+      expect(local.headers.get('access-control-allow-origin')).to.equal(UI_ORIGIN);
+      const preflight = await fetch(`${system().api.url}/codec/decode`, {
+        method: 'OPTIONS',
+        headers: { origin: UI_ORIGIN },
+      });
+      expect(preflight.status).to.equal(204);
+      expect(preflight.headers.get('access-control-allow-headers')).to.include('X-Namespace');
+    });
+
+    it('refuses another origin, no token and a wrong token', async () => {
+      for (const headers of [
+        { origin: 'http://evil.example' },
+        { origin: 'http://evil.example', authorization: `Bearer ${SUPERVISOR_TOKEN}` },
+        {},
+        { authorization: 'Bearer not-the-supervisor-token' },
+      ] as Array<Record<string, string>>) {
+        const answer = await decode(headers);
+        expect(answer.status, JSON.stringify(headers)).to.equal(401);
+        expect(((await answer.json()) as { error: { code: string } }).error.code).to.equal('unauthorized');
+        expect(answer.headers.get('access-control-allow-origin')).to.equal(null);
+      }
+    });
+
+    it('refuses malformed bodies and payloads it cannot decode with 400', async () => {
+      const bad = await fetch(`${system().api.url}/codec/decode`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SUPERVISOR_TOKEN}` },
+        body: JSON.stringify({ payloads: [{ ...payload, data: Buffer.from('tampered').toString('base64') }] }),
+      });
+      expect(bad.status).to.equal(400);
+      const malformed = await fetch(`${system().api.url}/codec/decode`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SUPERVISOR_TOKEN}` },
+        body: JSON.stringify({ nope: true }),
+      });
+      expect(malformed.status).to.equal(400);
+    });
+  });
+
+  describe('key rotation', () => {
+    const key = () => randomBytes(32).toString('base64');
+    const plain = {
+      metadata: { encoding: Buffer.from('json/plain') },
+      data: Buffer.from('{"email":"old@example.com"}'),
+    };
+
+    it('decodes payloads of an old key after a new key is put first, and encrypts with the new one', async () => {
+      const [k1, k2] = [key(), key()];
+      const old = await new EncryptionCodec(parseCodecKeys(`k1:${k1}`)).encode([plain]);
+      const rotated = new EncryptionCodec(parseCodecKeys(`k2:${k2},k1:${k1}`));
+      const [decoded] = await rotated.decode(old);
+      expect(Buffer.from(decoded?.data ?? []).toString()).to.equal('{"email":"old@example.com"}');
+      const [fresh] = await rotated.encode([plain]);
+      expect(Buffer.from(fresh?.metadata?.['encryption-key-id'] ?? []).toString()).to.equal('k2');
+      let error: unknown;
+      await new EncryptionCodec(parseCodecKeys(`k2:${k2}`)).decode(old).catch((e) => {
+        error = e;
+      });
+      expect(String(error)).to.include('unknown key "k1"');
+    });
+
+    it('passes payloads written before encryption through unchanged', async () => {
+      const codec = new EncryptionCodec(parseCodecKeys(key()));
+      const [decoded] = await codec.decode([
+        payloadFromJson({
+          metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+          data: plain.data.toString('base64'),
+        }),
+      ]);
+      expect(Buffer.from(decoded?.data ?? []).toString()).to.equal('{"email":"old@example.com"}');
+    });
+
+    it('refuses keys of the wrong size', () => {
+      expect(() => parseCodecKeys('k1:c2hvcnQ=')).to.throw('32 bytes');
+    });
+  });
+});
