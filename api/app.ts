@@ -3,6 +3,7 @@ import { codecRoutes } from './codec';
 import type { ApiDeps } from './context';
 import { errorHandler, HttpError } from './errors';
 import { provisioningRoutes } from './provisioning';
+import { createRegistrationService } from './registrations';
 import { setupRoutes } from './setup';
 
 /** The Express app: the device owner's API, the provisioning links, health; every error in the contract's shape. */
@@ -21,7 +22,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   const provisioning = provisioningRoutes(deps);
   app.use('/codec', codecRoutes(deps.config.codec));
-  app.use('/api/setup', setupRoutes(deps));
+  app.use('/api/setup', setupRoutes(createRegistrationService(deps), deps.config));
   app.use('/api', provisioning.api);
   app.use(provisioning.pages);
 

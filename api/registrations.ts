@@ -1,0 +1,154 @@
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
+import { INSTRUCTIONS, provisioningUrl } from '../lib/platforms';
+import { hashPassword, randomToken } from '../lib/secrets';
+import {
+  type Caller,
+  chooseDeviceUpdate,
+  type IssuedDevice,
+  type Platform,
+  profileUpdate,
+  registerUpdate,
+  registrationWorkflowId,
+  resendUpdate,
+  type Step,
+  statusQuery,
+  verifyUpdate,
+} from '../workflows/messages';
+import type { registration } from '../workflows/registration';
+import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from '../workflows/search-attributes';
+import type { ApiDeps } from './context';
+import { HttpError } from './errors';
+import { opaqueParam } from './schemas';
+
+export interface ProvisioningLink {
+  id: string;
+  platform: Platform;
+  provisioningUrl: string;
+  instructions: string[];
+  expiresAt: string;
+}
+
+/**
+ * What a device owner can do with a registration, over the registration workflow's messages: the one place both the
+ * JSON API (api/setup.ts) and the web pages use. Secrets are hashed here, before anything reaches Temporal.
+ */
+export function createRegistrationService({ client, models, secrets, config }: ApiDeps) {
+  /** The registration behind an id and the caller's proof (the keyed hash of the registration token). */
+  const target = (registrationId: string, token: string) => {
+    const workflowId = opaqueParam.safeParse(registrationId).success ? secrets.workflowIdOf(registrationId) : undefined;
+    if (!workflowId) throw new HttpError('not_found', 'There is no such registration.');
+    return {
+      handle: client.workflow.getHandle(workflowId),
+      caller: { tokenHash: secrets.keyedHash('registration-token', token) },
+    };
+  };
+
+  /**
+   * Runs a step's update. A finished registration's workflow no longer takes updates; its last state (a query still
+   * answers) says why, in the contract's terms.
+   */
+  const runStep = async <T>(
+    registrationId: string,
+    token: string,
+    update: (handle: WorkflowHandle, caller: Caller) => Promise<T>,
+  ) => {
+    const { handle, caller } = target(registrationId, token);
+    try {
+      return await update(handle, caller);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const answer = await handle.query(statusQuery, caller).catch(() => undefined);
+      if (answer?.ok && answer.registration.step === 'expired') {
+        throw new HttpError(
+          'registration_expired',
+          'This registration has expired. Start again with your e-mail address.',
+        );
+      }
+      if (answer?.ok) throw new HttpError('wrong_step', 'This registration is already complete.');
+      throw error;
+    }
+  };
+
+  const link = ({ id, platform, linkNumber, expiresAt }: IssuedDevice): ProvisioningLink => ({
+    id,
+    platform,
+    provisioningUrl: provisioningUrl(config.publicUrl, secrets.linkToken(id, linkNumber)),
+    instructions: INSTRUCTIONS[platform],
+    expiresAt,
+  });
+
+  return {
+    /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */
+    async register(input: { organisation?: string; email: string }) {
+      const organisation = await openOrganisation(models, input.organisation);
+      assertEmailAllowed(organisation, input.email);
+      const token = randomToken();
+      const workflowId = registrationWorkflowId(organisation.slug, input.email);
+      const { step } = await client.workflow.executeUpdateWithStart(registerUpdate, {
+        args: [{ tokenHash: secrets.keyedHash('registration-token', token) }],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof registration>('registration', {
+          workflowId,
+          taskQueue: config.taskQueue,
+          args: [{ organisation: organisation.slug, email: input.email, timings: config.timings }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: ORGANISATION, value: organisation.slug },
+            { key: REGISTRATION_EMAIL, value: input.email },
+            { key: REGISTRATION_STEP, value: 'verify-email' },
+          ],
+        }),
+      });
+      return { registrationId: secrets.registrationId(workflowId), token, step, organisation: organisation.slug };
+    },
+
+    async status(registrationId: string, token: string) {
+      const { handle, caller } = target(registrationId, token);
+      const answer = await handle.query(statusQuery, caller);
+      if (!answer.ok) throw new HttpError('unauthorized', 'This registration token is not valid.');
+      const { step, organisation, email, devices } = answer.registration;
+      const offered = await openOrganisation(models, organisation).then(
+        (org) => offeredPlatforms(models, org),
+        () => new Map(),
+      );
+      return {
+        registrationId,
+        step,
+        organisation,
+        email,
+        platforms: [...offered.keys()] as Platform[],
+        devices: devices.map(({ id, platform, state, expiresAt }) => ({ id, platform, state, expiresAt })),
+      };
+    },
+
+    verify: (registrationId: string, token: string, code: string): Promise<{ step: Step }> =>
+      runStep(registrationId, token, (handle, caller) =>
+        handle.executeUpdate(verifyUpdate, { args: [{ ...caller, codeHash: secrets.keyedHash('code', code) }] }),
+      ),
+
+    resend: (registrationId: string, token: string): Promise<{ step: Step }> =>
+      runStep(registrationId, token, (handle, caller) => handle.executeUpdate(resendUpdate, { args: [caller] })),
+
+    async profile(
+      registrationId: string,
+      token: string,
+      { password, ...profile }: { firstName: string; lastName: string; phone?: string; password: string },
+    ): Promise<{ step: Step }> {
+      // Only the memory-hard hash of the password ever reaches the workflow and its history.
+      const passwordHash = await hashPassword(password);
+      return runStep(registrationId, token, (handle, caller) =>
+        handle.executeUpdate(profileUpdate, { args: [{ ...caller, ...profile, passwordHash }] }),
+      );
+    },
+
+    async chooseDevice(registrationId: string, token: string, choice: { platform: Platform; phone?: string }) {
+      const answer = await runStep(registrationId, token, (handle, caller) =>
+        handle.executeUpdate(chooseDeviceUpdate, { args: [{ ...caller, ...choice }] }),
+      );
+      return link(answer.device);
+    },
+  };
+}
+
+export type RegistrationService = ReturnType<typeof createRegistrationService>;
