@@ -18,5 +18,10 @@ export interface ApiDeps {
     /** Registrations one client address may start per minute. */
     registrationsPerMinute: number;
     codec: CodecEndpointConfig;
+    /** The web pages' site name and help text. */
+    siteName: string;
+    siteHelp: string;
+    /** No real mail or SMS delivery is configured: `/dev/outbox` shows what would have been sent. */
+    devOutbox: boolean;
   };
 }

@@ -63,6 +63,8 @@ const envSchema = z.object({
   MAX_RESENDS: z.coerce.number().int().min(0).default(5),
   REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   SEED_DEMO: z.enum(['true', 'false']).default('true'),
+  SITE_NAME: z.string().trim().min(1).default('Self-Service Setup'),
+  SITE_HELP: z.string().trim().default('Need help? Contact your organisation’s IT support.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -98,6 +100,9 @@ export interface Config {
   registrationsPerMinute: number;
   seedDemo: boolean;
   logLevel: string;
+  /** Shown on every web page: the site's name (in titles and the header) and a short help text (in the footer). */
+  siteName: string;
+  siteHelp: string;
 }
 
 /** Reads a secret kept in the data folder, creating it on first start (embedded default only). */
@@ -165,5 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registrationsPerMinute: e.REGISTRATIONS_PER_MINUTE,
     seedDemo: e.SEED_DEMO === 'true',
     logLevel: e.LOG_LEVEL,
+    siteName: e.SITE_NAME,
+    siteHelp: e.SITE_HELP,
   };
 }

@@ -71,6 +71,9 @@ export async function startApi({ config, logger, db, temporal }: Base): Promise<
         allowLocalUi: !config.temporal.address,
         tokens: config.supervisorToken ? [config.supervisorToken] : [],
       },
+      siteName: config.siteName,
+      siteHelp: config.siteHelp,
+      devOutbox: !config.smtpUrl && !config.twilio,
     },
   });
   return new Promise((resolve) => {

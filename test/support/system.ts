@@ -24,6 +24,8 @@ export const TASK_QUEUE = 'test-self-service-setup';
 export const CODEC_KEYS = parseCodecKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
 export const SUPERVISOR_TOKEN = 'supervisor-token-for-tests-only';
 export const UI_ORIGIN = 'http://localhost:8233';
+export const SITE_NAME = 'Test Device Setup';
+export const SITE_HELP = 'Questions? Write to it-help@example.com.';
 
 /** Timings of the default test API: short enough to watch, long enough not to race the tests. */
 export const TEST_TIMINGS: FlowTimings = {
@@ -130,7 +132,7 @@ export class TestSystem {
   }
 
   async startApi(
-    overrides: { timings?: Partial<FlowTimings>; registrationsPerMinute?: number } = {},
+    overrides: { timings?: Partial<FlowTimings>; registrationsPerMinute?: number; devOutbox?: boolean } = {},
   ): Promise<ApiUnderTest> {
     const deps: ApiDeps = {
       client: this.temporal.client,
@@ -143,6 +145,10 @@ export class TestSystem {
         timings: { ...TEST_TIMINGS, ...overrides.timings },
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
         codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true, tokens: [SUPERVISOR_TOKEN] },
+        siteName: SITE_NAME,
+        siteHelp: SITE_HELP,
+        // The test system delivers for real (SMTP, Twilio fake); an outbox page is asked for explicitly.
+        devOutbox: overrides.devOutbox ?? false,
       },
     };
     const server = await new Promise<Server>((resolve) => {
