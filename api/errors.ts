@@ -43,7 +43,7 @@ export class HttpError extends Error {
   }
 }
 
-interface ErrorAnswer {
+export interface ErrorAnswer {
   status: number;
   code: string;
   message: string;
@@ -54,9 +54,10 @@ function domainAnswer(code: ErrorCode, message: string, details?: DomainErrorDet
   return { status: STATUS[code], code, message, retryAfterSeconds: details?.retryAfterSeconds };
 }
 
-function describe(error: unknown): ErrorAnswer | undefined {
+/** The status, code and message for an error the contract knows; undefined for a fault (a 500). */
+export function describeError(error: unknown): ErrorAnswer | undefined {
   if (error instanceof HttpError) return domainAnswer(error.code, error.message, error.details);
-  if (error instanceof WorkflowUpdateFailedError) return describe(error.cause);
+  if (error instanceof WorkflowUpdateFailedError) return describeError(error.cause);
   if (error instanceof ApplicationFailure && isDomainCode(error.type)) {
     return domainAnswer(error.type, error.message, error.details?.[0] as DomainErrorDetails | undefined);
   }
@@ -82,7 +83,7 @@ function describe(error: unknown): ErrorAnswer | undefined {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const answer = describe(error);
+    const answer = describeError(error);
     if (!answer) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
     const { status, code, message, retryAfterSeconds } = answer ?? {
       status: 500,

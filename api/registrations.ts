@@ -35,15 +35,17 @@ export interface ProvisioningLink {
  * JSON API (api/setup.ts) and the web pages use. Secrets are hashed here, before anything reaches Temporal.
  */
 export function createRegistrationService({ client, models, secrets, config }: ApiDeps) {
-  /** The registration behind an id and the caller's proof (the keyed hash of the registration token). */
-  const target = (registrationId: string, token: string) => {
+  /** The workflow behind a registration id: only ids this service's key made open. */
+  const workflowIdOf = (registrationId: string) => {
     const workflowId = opaqueParam.safeParse(registrationId).success ? secrets.workflowIdOf(registrationId) : undefined;
     if (!workflowId) throw new HttpError('not_found', 'There is no such registration.');
-    return {
-      handle: client.workflow.getHandle(workflowId),
-      caller: { tokenHash: secrets.keyedHash('registration-token', token) },
-    };
+    return workflowId;
   };
+  /** The registration behind an id and the caller's proof (the keyed hash of the registration token). */
+  const target = (registrationId: string, token: string) => ({
+    handle: client.workflow.getHandle(workflowIdOf(registrationId)),
+    caller: { tokenHash: secrets.keyedHash('registration-token', token) },
+  });
 
   /**
    * Runs a step's update. A finished registration's workflow no longer takes updates; its last state (a query still
@@ -71,6 +73,14 @@ export function createRegistrationService({ client, models, secrets, config }: A
     }
   };
 
+  /** The registration as the caller's browser sees it. */
+  const view = async (registrationId: string, token: string) => {
+    const { handle, caller } = target(registrationId, token);
+    const answer = await handle.query(statusQuery, caller);
+    if (!answer.ok) throw new HttpError('unauthorized', 'This registration token is not valid.');
+    return answer.registration;
+  };
+
   const link = ({ id, platform, linkNumber, expiresAt }: IssuedDevice): ProvisioningLink => ({
     id,
     platform,
@@ -79,7 +89,7 @@ export function createRegistrationService({ client, models, secrets, config }: A
     expiresAt,
   });
 
-  return {
+  const service = {
     /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */
     async register(input: { organisation?: string; email: string }) {
       const organisation = await openOrganisation(models, input.organisation);
@@ -103,11 +113,18 @@ export function createRegistrationService({ client, models, secrets, config }: A
       return { registrationId: secrets.registrationId(workflowId), token, step, organisation: organisation.slug };
     },
 
+    /**
+     * Resumes the registration behind an id (from the one-click link in the e-mail) for a client that holds no token
+     * for it: as `register` with its address, so this client gets its own token and must still verify.
+     */
+    resume(registrationId: string) {
+      const [, organisation, email] = /^registration\/([^/]+)\/(.+)$/.exec(workflowIdOf(registrationId)) ?? [];
+      if (!organisation || !email) throw new HttpError('not_found', 'There is no such registration.');
+      return service.register({ organisation, email });
+    },
+
     async status(registrationId: string, token: string) {
-      const { handle, caller } = target(registrationId, token);
-      const answer = await handle.query(statusQuery, caller);
-      if (!answer.ok) throw new HttpError('unauthorized', 'This registration token is not valid.');
-      const { step, organisation, email, devices } = answer.registration;
+      const { step, organisation, email, devices } = await view(registrationId, token);
       const offered = await openOrganisation(models, organisation).then(
         (org) => offeredPlatforms(models, org),
         () => new Map(),
@@ -148,7 +165,14 @@ export function createRegistrationService({ client, models, secrets, config }: A
       );
       return link(answer.device);
     },
+
+    /** The provisioning link of the device being set up now, shown again whenever the owner comes back. */
+    async currentLink(registrationId: string, token: string): Promise<ProvisioningLink | undefined> {
+      const device = (await view(registrationId, token)).devices.filter(({ state }) => state === 'link-issued').at(-1);
+      return device && link(device);
+    },
   };
+  return service;
 }
 
 export type RegistrationService = ReturnType<typeof createRegistrationService>;

@@ -29,3 +29,16 @@ export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: p
 export const checkInBody = z.strictObject({ deviceInfo: z.record(z.string(), z.unknown()).optional() });
 /** Path parameters of opaque tokens and ids: bounded, URL-safe base64. */
 export const opaqueParam = z.string().regex(/^[A-Za-z0-9_-]{16,512}$/);
+
+/** The web pages' forms: the same rules, but a field left blank arrives as an empty string. */
+const blankAsUnset = <T extends z.ZodType>(schema: T) =>
+  z.union([z.literal('').transform(() => undefined), schema]).optional();
+export const organisationForm = z.strictObject({ organisation: slug });
+export const emailForm = z.strictObject({ email });
+export const profileForm = profileBody.extend({ phone: blankAsUnset(phone) });
+export const deviceForm = z.strictObject({
+  platform: z.enum(PLATFORMS, 'choose a device type'),
+  phone: blankAsUnset(phone),
+});
+/** The one-click link from the verification e-mail. */
+export const linkForm = z.strictObject({ registration: opaqueParam, code: verifyBody.shape.code });
