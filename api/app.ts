@@ -1,9 +1,11 @@
 import express from 'express';
+import { createAuth } from './auth';
 import { codecRoutes } from './codec';
 import type { ApiDeps } from './context';
 import { errorHandler, HttpError } from './errors';
 import { provisioningRoutes } from './provisioning';
 import { createRegistrationService } from './registrations';
+import { settingsRoutes } from './settings';
 import { setupRoutes } from './setup';
 
 /** The Express app: the device owner's API, the provisioning links, health; every error in the contract's shape. */
@@ -11,8 +13,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  // JSON in, whatever the client calls it; bodies are small (a profile is the largest).
-  app.use('/api', express.json({ limit: '16kb', strict: true, type: () => true }));
+  // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).
+  app.use('/api', express.json({ limit: '64kb', strict: true, type: () => true }));
 
   app.get('/healthz', async (_req, res) => {
     await deps.models.Organisation.sequelize?.authenticate();
@@ -21,9 +23,14 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   const provisioning = provisioningRoutes(deps);
-  app.use('/codec', codecRoutes(deps.config.codec));
+  const auth = createAuth(deps.models, deps.secrets);
+  app.use(
+    '/codec',
+    codecRoutes(deps.config.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
+  );
   app.use('/api/setup', setupRoutes(createRegistrationService(deps), deps.config));
   app.use('/api', provisioning.api);
+  app.use('/api', settingsRoutes(deps, auth));
   app.use(provisioning.pages);
 
   app.use((_req, _res, next) => next(new HttpError('not_found', 'There is nothing at this address.')));

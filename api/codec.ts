@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { type CodecKey, EncryptionCodec, payloadFromJson, payloadToJson } from '../lib/codec';
@@ -10,9 +9,10 @@ export interface CodecEndpointConfig {
   uiOrigin: string;
   /** Embedded default: the Web UI on this machine may call without a token (request from loopback, its origin). */
   allowLocalUi: boolean;
-  /** Bearer tokens allowed to see decoded data (supervisors and operators). */
-  tokens: string[];
 }
+
+/** Whether a bearer token may see decoded data (a supervisor's). */
+export type CodecAuthoriser = (token: string) => Promise<boolean>;
 
 const codecBody = z.strictObject({
   payloads: z
@@ -25,16 +25,14 @@ const codecBody = z.strictObject({
     .max(1000),
 });
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
  * The codec endpoint operators' tools call to read encrypted histories (`/codec/decode`, `/codec/encode`, the
  * codec-server protocol of the Temporal Web UI and CLI). It answers only callers allowed to see the data.
  */
-export function codecRoutes(config: CodecEndpointConfig): Router {
+export function codecRoutes(config: CodecEndpointConfig, authorise: CodecAuthoriser): Router {
   const codec = new EncryptionCodec(config.keys);
-  const tokenDigests = config.tokens.map(digest);
   const router = Router();
 
   router.use((req: Request, res: Response, next: NextFunction) => {
@@ -52,21 +50,17 @@ export function codecRoutes(config: CodecEndpointConfig): Router {
       res.sendStatus(204);
       return;
     }
-    next(
-      allowed(req)
-        ? undefined
-        : new HttpError('unauthorized', 'Decoding payloads needs an operator or supervisor token.'),
+    allowed(req).then(
+      (ok) => next(ok ? undefined : new HttpError('unauthorized', 'Decoding payloads needs a supervisor token.')),
+      next,
     );
   });
 
-  const allowed = (req: Request): boolean => {
+  const allowed = async (req: Request): Promise<boolean> => {
     const origin = req.get('origin');
     if (origin !== undefined && origin !== config.uiOrigin) return false;
     const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1];
-    if (token) {
-      const presented = digest(token);
-      return tokenDigests.some((known) => timingSafeEqual(known, presented));
-    }
+    if (token) return authorise(token);
     return config.allowLocalUi && origin === config.uiOrigin && LOOPBACK.test(req.socket.remoteAddress ?? '');
   };
 

@@ -30,6 +30,8 @@ const STATUS: Record<ErrorCode, number> = {
   registration_expired: 410,
   unauthorized: 401,
   forbidden: 403,
+  template_in_use: 409,
+  organisation_exists: 409,
 };
 
 /** A domain error raised in the API itself (workflows and activities raise ApplicationFailures). */

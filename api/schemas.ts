@@ -3,7 +3,7 @@ import { PLATFORMS } from '../workflows/messages';
 
 /** One schema per request body; unknown fields are refused (`strictObject`). */
 
-const slug = z
+export const slug = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, 'an organisation slug: lower-case letters, digits and dashes');
 /** Addresses are compared in lower case, trimmed: the same mailbox must resume the same registration. */

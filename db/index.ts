@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
 import * as initial from './migrations/001-initial';
+import * as apiTokens from './migrations/002-api-tokens';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -12,7 +13,10 @@ export interface Database {
 }
 
 /** Migrations in order; listed here rather than globbed so the bundle of a process is what it runs. */
-const MIGRATIONS = [{ name: '001-initial', ...initial }];
+const MIGRATIONS = [
+  { name: '001-initial', ...initial },
+  { name: '002-api-tokens', ...apiTokens },
+];
 
 /** Opens the database named by a URL (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
 export async function openDatabase(url: string): Promise<Database> {

@@ -102,6 +102,17 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare createdAt: CreationOptional<Date>;
 }
 
+/** A supervisor's or an organisation manager's API token; only its keyed hash is kept. */
+export class ApiToken extends Model<InferAttributes<ApiToken>, InferCreationAttributes<ApiToken>> {
+  declare id: CreationOptional<number>;
+  declare tokenHash: string;
+  declare role: 'supervisor' | 'manager';
+  declare organisationId: number | null;
+  declare label: string;
+  declare createdAt: CreationOptional<Date>;
+  declare revokedAt: CreationOptional<Date | null>;
+}
+
 /** One row per message sent: the idempotency key that keeps a retried activity from sending twice. */
 export class Delivery extends Model<InferAttributes<Delivery>, InferCreationAttributes<Delivery>> {
   declare key: string;
@@ -238,7 +249,20 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('outbox_messages'),
   );
+  ApiToken.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      role: { type: DataTypes.STRING(16), allowNull: false },
+      organisationId: { type: DataTypes.INTEGER, allowNull: true },
+      label: { type: DataTypes.STRING(200), allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      revokedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    options('api_tokens'),
+  );
   return {
+    ApiToken,
     SystemSettings,
     Organisation,
     AccountTemplate,

@@ -1,3 +1,4 @@
+import { emailMeetsRequirement } from '../lib/email-requirement';
 import { domainError } from '../workflows/errors';
 import { PLATFORMS, type Platform } from '../workflows/messages';
 import type { DeviceTemplate, Models, Organisation } from './models';
@@ -27,12 +28,6 @@ export async function openOrganisation(models: Models, slug: string | undefined)
     throw domainError('organisation_disabled', `${organisation.name} does not take self-service registrations.`);
   }
   return organisation;
-}
-
-/** Whether an address meets the organisation's e-mail requirement (empty accepts every address). */
-export function emailMeetsRequirement(requirement: string | null, email: string): boolean {
-  if (!requirement) return true;
-  return new RegExp(requirement, 'u').test(email);
 }
 
 export function assertEmailAllowed(organisation: Organisation, email: string): void {

@@ -5,6 +5,7 @@ import { createActivities } from '../activities';
 import { createOutboxMailer, createSmtpMailer } from '../activities/mail';
 import { createOutboxSms, createTwilioSms } from '../activities/sms';
 import { createApp } from '../api/app';
+import { createAuth } from '../api/auth';
 import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
 import { encryptingDataConverter } from '../lib/codec';
@@ -55,10 +56,17 @@ export async function startWorker({ config, db, temporal }: Base): Promise<{ wor
 }
 
 export async function startApi({ config, logger, db, temporal }: Base): Promise<Server> {
+  const secrets = createSecrets(config.appSecret);
+  const generated = await createAuth(db.models, secrets).bootstrapSupervisor(config.supervisorToken);
+  if (generated) {
+    console.log(
+      `\nFirst start: the supervisor token is\n\n  ${generated}\n\nIt is shown only this once (stored hashed). Keep it safe.\n`,
+    );
+  }
   const app = createApp({
     client: temporal.client,
     models: db.models,
-    secrets: createSecrets(config.appSecret),
+    secrets,
     logger,
     config: {
       publicUrl: config.publicUrl,
@@ -69,7 +77,6 @@ export async function startApi({ config, logger, db, temporal }: Base): Promise<
         keys: config.codecKeys,
         uiOrigin: config.temporalUiOrigin,
         allowLocalUi: !config.temporal.address,
-        tokens: config.supervisorToken ? [config.supervisorToken] : [],
       },
       siteName: config.siteName,
       siteHelp: config.siteHelp,

@@ -57,7 +57,7 @@ describe('registration: every refusal in the contract', () => {
         'invalid_request',
       );
       const huge = await system().api.call('POST', '/api/setup/registrations', {
-        body: { organisation: 'errs', email: `${'a'.repeat(20_000)}@example.com` },
+        body: { organisation: 'errs', email: `${'a'.repeat(100_000)}@example.com` },
       });
       expectError(huge, 413, 'payload_too_large');
     });

@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'registration_expired',
   'unauthorized',
   'forbidden',
+  'template_in_use',
+  'organisation_exists',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

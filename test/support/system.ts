@@ -9,6 +9,7 @@ import { type Activities, createActivities } from '../../activities';
 import { createSmtpMailer } from '../../activities/mail';
 import { createTwilioSms } from '../../activities/sms';
 import { createApp } from '../../api/app';
+import { createAuth } from '../../api/auth';
 import type { ApiDeps } from '../../api/context';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
@@ -128,6 +129,7 @@ export class TestSystem {
     });
     this.workerRun = this.worker.run();
     await db.models.SystemSettings.create({ deviceSetupEnabled: true, defaultOrganisationId: null, platforms: {} });
+    await createAuth(db.models, this.secrets).bootstrapSupervisor(SUPERVISOR_TOKEN);
     this.api = await this.startApi();
   }
 
@@ -144,7 +146,7 @@ export class TestSystem {
         taskQueue: TASK_QUEUE,
         timings: { ...TEST_TIMINGS, ...overrides.timings },
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
-        codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true, tokens: [SUPERVISOR_TOKEN] },
+        codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
         siteName: SITE_NAME,
         siteHelp: SITE_HELP,
         // The test system delivers for real (SMTP, Twilio fake); an outbox page is asked for explicitly.

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { PLATFORMS } from '../workflows/messages';
+import { slug } from './schemas';
+
+/** Request bodies of the settings API (PRODUCT.md §2); one schema each, unknown fields refused. */
+
+const label = z.string().trim().min(1, 'required').max(200);
+const groups = z.array(z.string().trim().min(1).max(100)).max(100);
+const freeForm = z.record(z.string(), z.unknown());
+const id = z.number().int().positive();
+const timeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as Europe/Berlin');
+const locale = z.string().refine((tag) => {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}, 'a BCP 47 language tag such as en-GB');
+
+export const platformSettings = z.strictObject({
+  android: z.strictObject({ useSmsInstallationCode: z.boolean() }).optional(),
+  ios: z.strictObject({}).optional(),
+  macos: z.strictObject({}).optional(),
+  windows: z.strictObject({}).optional(),
+});
+
+export const systemSettingsBody = z.strictObject({
+  deviceSetupEnabled: z.boolean(),
+  defaultOrganisation: slug.nullable(),
+  platforms: platformSettings,
+});
+
+export const organisationBody = z.strictObject({ slug, name: label });
+export const managerBody = z.strictObject({ label: label.optional() });
+
+export const deviceSetupBody = z.strictObject({
+  enabled: z.boolean(),
+  emailRequirement: z.string().max(500).nullable(),
+  accountTemplate: id.nullable(),
+  deviceTemplates: z.partialRecord(z.enum(PLATFORMS), id),
+});
+
+export const accountTemplateBody = z.strictObject({
+  name: label,
+  locale,
+  timeZone,
+  role: z.string().trim().min(1).max(100),
+  groups,
+  validityDays: z.number().int().min(1).max(3650).nullable().optional(),
+  attributes: freeForm,
+});
+
+export const deviceTemplateBody = z.strictObject({
+  name: label,
+  platform: z.enum(PLATFORMS),
+  groups,
+  description: z.string().max(2000),
+  management: freeForm,
+});
+
+export const idParam = z.coerce.number().int().positive();
