@@ -1,8 +1,10 @@
 import express from 'express';
+import { webRoutes } from '../web/routes';
 import { createAuth } from './auth';
 import { codecRoutes } from './codec';
 import type { ApiDeps } from './context';
 import { errorHandler, HttpError } from './errors';
+import { openApiDocument } from './openapi';
 import { provisioningRoutes } from './provisioning';
 import { createRegistrationService } from './registrations';
 import { settingsRoutes } from './settings';
@@ -22,16 +24,23 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json({ status: 'ok' });
   });
 
+  const openApi = openApiDocument(deps.config.publicUrl);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
   const provisioning = provisioningRoutes(deps);
   const auth = createAuth(deps.models, deps.secrets);
   app.use(
     '/codec',
     codecRoutes(deps.config.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
   );
-  app.use('/api/setup', setupRoutes(createRegistrationService(deps), deps.config));
+  const registrations = createRegistrationService(deps);
+  app.use('/api/setup', setupRoutes(registrations, deps.config));
   app.use('/api', provisioning.api);
   app.use('/api', settingsRoutes(deps, auth));
   app.use(provisioning.pages);
+  app.use(webRoutes(registrations, deps));
 
   app.use((_req, _res, next) => next(new HttpError('not_found', 'There is nothing at this address.')));
   app.use(errorHandler(deps.logger));

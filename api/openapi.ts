@@ -1,0 +1,384 @@
+import { z } from 'zod';
+import { PLATFORMS, STEPS } from '../workflows/messages';
+import { checkInBody, createRegistrationBody, deviceBody, profileBody, verifyBody } from './schemas';
+import {
+  accountTemplateBody,
+  deviceSetupBody,
+  deviceTemplateBody,
+  managerBody,
+  organisationBody,
+  platformSettings,
+  systemSettingsBody,
+} from './settings-schemas';
+
+/**
+ * The OpenAPI 3.1 document of every JSON endpoint. Request bodies are generated from the very zod schemas that validate
+ * requests, so the document cannot drift from the code; responses are described here and tests check real responses
+ * against them.
+ */
+
+const platform = z.enum(PLATFORMS);
+const timestamp = z.string().describe('ISO 8601 date-time');
+const error = z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string() }) });
+const step = z.strictObject({ step: z.enum(STEPS) });
+const provisioningLink = z.strictObject({
+  id: z.string(),
+  platform,
+  provisioningUrl: z.string(),
+  instructions: z.array(z.string()),
+  expiresAt: timestamp,
+});
+const systemSettings = z.strictObject({
+  deviceSetupEnabled: z.boolean(),
+  defaultOrganisation: z.string().nullable(),
+  platforms: platformSettings,
+});
+const organisation = z.strictObject({ slug: z.string(), name: z.string() });
+const deviceSetup = z.strictObject({
+  enabled: z.boolean(),
+  emailRequirement: z.string().nullable(),
+  accountTemplate: z.number().int().nullable(),
+  deviceTemplates: z.partialRecord(platform, z.number().int()),
+});
+const accountTemplate = accountTemplateBody.extend({ id: z.number().int(), validityDays: z.number().int().nullable() });
+const deviceTemplate = deviceTemplateBody.extend({ id: z.number().int() });
+const jsonPayloads = z.strictObject({
+  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() })),
+});
+
+type Schema = z.ZodType;
+interface Operation {
+  summary: string;
+  auth?: 'registration' | 'api';
+  body?: Schema;
+  responses: Record<number, Schema | null>;
+}
+
+const ownerErrors = { 400: error, 401: error, 404: error, 409: error, 410: error, 429: error };
+const adminErrors = { 400: error, 401: error, 403: error, 404: error, 409: error };
+
+const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Operation>>> = {
+  '/api/setup/registrations': {
+    post: {
+      summary: 'Start a registration, or resume the open one of the same address',
+      body: createRegistrationBody,
+      responses: {
+        201: z.strictObject({
+          registrationId: z.string(),
+          token: z.string(),
+          step: z.enum(STEPS),
+          organisation: z.string(),
+        }),
+        403: error,
+        ...ownerErrors,
+      },
+    },
+  },
+  '/api/setup/registrations/{id}': {
+    get: {
+      summary: "The registration's step, offered platforms and devices",
+      auth: 'registration',
+      responses: {
+        200: z.strictObject({
+          registrationId: z.string(),
+          step: z.enum(STEPS),
+          organisation: z.string(),
+          email: z.string(),
+          platforms: z.array(platform),
+          devices: z.array(z.strictObject({ id: z.string(), platform, state: z.string(), expiresAt: timestamp })),
+        }),
+        ...ownerErrors,
+      },
+    },
+  },
+  '/api/setup/registrations/{id}/verify': {
+    post: {
+      summary: 'Verify the e-mail address with the code',
+      auth: 'registration',
+      body: verifyBody,
+      responses: { 200: step, ...ownerErrors },
+    },
+  },
+  '/api/setup/registrations/{id}/resend': {
+    post: { summary: 'Send a new code (rate limited)', auth: 'registration', responses: { 202: step, ...ownerErrors } },
+  },
+  '/api/setup/registrations/{id}/profile': {
+    post: {
+      summary: 'Basic information; the account is made from the account template',
+      auth: 'registration',
+      body: profileBody,
+      responses: { 200: step, 403: error, ...ownerErrors },
+    },
+  },
+  '/api/setup/registrations/{id}/devices': {
+    post: {
+      summary: 'Choose a device type; the device is made from its template and a provisioning link issued',
+      auth: 'registration',
+      body: deviceBody,
+      responses: { 201: z.strictObject({ device: provisioningLink }), ...ownerErrors },
+    },
+  },
+  '/api/provision/{token}/checkin': {
+    post: {
+      summary: "The device's first check-in: enrols it and spends the link",
+      body: checkInBody,
+      responses: {
+        200: z.strictObject({ deviceId: z.string(), state: z.literal('enrolled') }),
+        400: error,
+        404: error,
+        410: error,
+      },
+    },
+  },
+  '/api/settings/system': {
+    get: {
+      summary: 'System-wide settings (supervisor)',
+      auth: 'api',
+      responses: { 200: systemSettings, ...adminErrors },
+    },
+    put: {
+      summary: 'Replace the system-wide settings (supervisor)',
+      auth: 'api',
+      body: systemSettingsBody,
+      responses: { 200: systemSettings, ...adminErrors },
+    },
+  },
+  '/api/organisations': {
+    get: {
+      summary: 'All organisations (supervisor)',
+      auth: 'api',
+      responses: { 200: z.strictObject({ organisations: z.array(organisation) }), ...adminErrors },
+    },
+    post: {
+      summary: 'Create an organisation (supervisor)',
+      auth: 'api',
+      body: organisationBody,
+      responses: { 201: organisation, ...adminErrors },
+    },
+  },
+  '/api/organisations/{slug}/managers': {
+    get: {
+      summary: "The organisation's manager tokens (supervisor)",
+      auth: 'api',
+      responses: {
+        200: z.strictObject({
+          managers: z.array(
+            z.strictObject({
+              id: z.number().int(),
+              label: z.string(),
+              createdAt: timestamp,
+              revokedAt: timestamp.nullable(),
+            }),
+          ),
+        }),
+        ...adminErrors,
+      },
+    },
+    post: {
+      summary: 'Issue a manager token, shown once (supervisor)',
+      auth: 'api',
+      body: managerBody,
+      responses: {
+        201: z.strictObject({ id: z.number().int(), token: z.string(), organisation: z.string() }),
+        ...adminErrors,
+      },
+    },
+  },
+  '/api/tokens/{id}': {
+    delete: { summary: 'Revoke a token (supervisor)', auth: 'api', responses: { 204: null, ...adminErrors } },
+  },
+  '/api/organisations/{slug}/device-setup': {
+    get: {
+      summary: "The organisation's device-setup configuration",
+      auth: 'api',
+      responses: { 200: deviceSetup, ...adminErrors },
+    },
+    put: {
+      summary: "Replace the organisation's device-setup configuration",
+      auth: 'api',
+      body: deviceSetupBody,
+      responses: { 200: deviceSetup, ...adminErrors },
+    },
+  },
+  '/api/organisations/{slug}/account-templates': {
+    get: {
+      summary: 'Account templates',
+      auth: 'api',
+      responses: { 200: z.strictObject({ accountTemplates: z.array(accountTemplate) }), ...adminErrors },
+    },
+    post: {
+      summary: 'Create an account template',
+      auth: 'api',
+      body: accountTemplateBody,
+      responses: { 201: accountTemplate, ...adminErrors },
+    },
+  },
+  '/api/organisations/{slug}/account-templates/{id}': {
+    get: { summary: 'An account template', auth: 'api', responses: { 200: accountTemplate, ...adminErrors } },
+    put: {
+      summary: 'Replace an account template (accounts made from it keep their copies)',
+      auth: 'api',
+      body: accountTemplateBody,
+      responses: { 200: accountTemplate, ...adminErrors },
+    },
+    delete: { summary: 'Delete an account template not in use', auth: 'api', responses: { 204: null, ...adminErrors } },
+  },
+  '/api/organisations/{slug}/device-templates': {
+    get: {
+      summary: 'Device templates',
+      auth: 'api',
+      responses: { 200: z.strictObject({ deviceTemplates: z.array(deviceTemplate) }), ...adminErrors },
+    },
+    post: {
+      summary: 'Create a device template',
+      auth: 'api',
+      body: deviceTemplateBody,
+      responses: { 201: deviceTemplate, ...adminErrors },
+    },
+  },
+  '/api/organisations/{slug}/device-templates/{id}': {
+    get: { summary: 'A device template', auth: 'api', responses: { 200: deviceTemplate, ...adminErrors } },
+    put: {
+      summary: 'Replace a device template (devices made from it keep their copies)',
+      auth: 'api',
+      body: deviceTemplateBody,
+      responses: { 200: deviceTemplate, ...adminErrors },
+    },
+    delete: { summary: 'Delete a device template not in use', auth: 'api', responses: { 204: null, ...adminErrors } },
+  },
+  '/api/organisations/{slug}/registrations': {
+    get: {
+      summary: "The organisation's registrations, with their step as Temporal has it",
+      auth: 'api',
+      responses: {
+        200: z.strictObject({
+          registrations: z.array(
+            z.strictObject({
+              registrationId: z.string(),
+              email: z.string().nullable(),
+              step: z.string().nullable(),
+              status: z.string(),
+              startedAt: timestamp,
+            }),
+          ),
+        }),
+        ...adminErrors,
+      },
+    },
+  },
+  '/api/organisations/{slug}/devices': {
+    get: {
+      summary: "The organisation's devices",
+      auth: 'api',
+      responses: {
+        200: z.strictObject({
+          devices: z.array(
+            z.strictObject({
+              id: z.string(),
+              platform,
+              name: z.string(),
+              state: z.string(),
+              owner: z.string().nullable(),
+              enrolledAt: timestamp.nullable(),
+              linkExpiresAt: timestamp,
+            }),
+          ),
+        }),
+        ...adminErrors,
+      },
+    },
+  },
+  '/codec/decode': {
+    post: {
+      summary: 'Decode Temporal payloads for operators (codec-server protocol)',
+      auth: 'api',
+      body: jsonPayloads,
+      responses: { 200: jsonPayloads, 400: error, 401: error },
+    },
+  },
+  '/codec/encode': {
+    post: {
+      summary: 'Encode Temporal payloads (codec-server protocol)',
+      auth: 'api',
+      body: jsonPayloads,
+      responses: { 200: jsonPayloads, 400: error, 401: error },
+    },
+  },
+  '/healthz': {
+    get: {
+      summary: 'Database and Temporal reachable',
+      responses: { 200: z.strictObject({ status: z.literal('ok') }) },
+    },
+  },
+};
+
+const jsonSchema = (schema: Schema, io: 'input' | 'output') => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+function parameters(path: string) {
+  return [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+}
+
+export function openApiDocument(publicUrl: string) {
+  const paths = Object.fromEntries(
+    Object.entries(PATHS).map(([path, operations]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(operations).map(([method, op]) => [
+          method,
+          {
+            summary: op.summary,
+            parameters: parameters(path),
+            security:
+              op.auth === 'registration' ? [{ registrationToken: [] }] : op.auth === 'api' ? [{ apiToken: [] }] : [],
+            ...(op.body && {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: jsonSchema(op.body, 'input') } },
+              },
+            }),
+            responses: Object.fromEntries(
+              Object.entries(op.responses).map(([status, schema]) => [
+                status,
+                schema
+                  ? {
+                      description: status.startsWith('2') ? 'Success' : 'Error',
+                      content: { 'application/json': { schema: jsonSchema(schema, 'output') } },
+                    }
+                  : { description: 'No content' },
+              ]),
+            ),
+          },
+        ]),
+      ),
+    ]),
+  );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Self-Service Setup API',
+      version: '1.0.0',
+      description:
+        'Device owners register and provision devices; supervisors and managers configure it. Errors: {"error": {"code", "message"}}.',
+    },
+    servers: [{ url: publicUrl }],
+    components: {
+      securitySchemes: {
+        registrationToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The token returned when the registration was created',
+        },
+        apiToken: { type: 'http', scheme: 'bearer', description: 'A supervisor or organisation-manager token' },
+      },
+    },
+    paths,
+  };
+}
