@@ -117,7 +117,7 @@ export function createRegistrationService({ client, models, secrets, config }: A
      * Resumes the registration behind an id (from the one-click link in the e-mail) for a client that holds no token
      * for it: as `register` with its address, so this client gets its own token and must still verify.
      */
-    resume(registrationId: string) {
+    async resume(registrationId: string) {
       const [, organisation, email] = /^registration\/([^/]+)\/(.+)$/.exec(workflowIdOf(registrationId)) ?? [];
       if (!organisation || !email) throw new HttpError('not_found', 'There is no such registration.');
       return service.register({ organisation, email });

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import type { Platform } from '../../workflows/messages';
+import { expectGoodPage } from './browser';
+import { codeIn } from './smtp';
+import { system } from './system';
+
+/** The device owner's steps, done in the browser as a person would: by label and button text. */
+
+/** Submits the page's form by its button and waits for the page that answers. */
+export async function press(page: Page, button: string): Promise<void> {
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: button, exact: true }).click()]);
+}
+
+export const pathOf = (page: Page) => new URL(page.url()).pathname;
+
+export async function giveEmail(page: Page, organisation: string, email: string): Promise<void> {
+  await page.goto(`/setup/${organisation}`);
+  await page.getByLabel('Your e-mail address').fill(email);
+  await press(page, 'Continue');
+  expect(pathOf(page)).to.equal(`/setup/${organisation}/verify`);
+}
+
+export async function enterCode(page: Page, code: string): Promise<void> {
+  await page.getByLabel('Verification code').fill(code);
+  await press(page, 'Confirm');
+}
+
+export async function verifyWithMail(page: Page, email: string, nth = 1): Promise<void> {
+  await enterCode(page, codeIn(await system().mail.nth(email, nth)));
+  expect(pathOf(page)).to.match(/\/profile$/);
+}
+
+export async function fillProfile(page: Page, phone?: string): Promise<void> {
+  await page.getByLabel('First name').fill('Ada');
+  await page.getByLabel('Last name').fill('Lovelace');
+  if (phone) await page.getByLabel('Mobile phone number').fill(phone);
+  await page.getByLabel('Password').fill('a long passphrase');
+  await press(page, 'Continue');
+}
+
+export async function chooseDevice(page: Page, platform: Platform, phone?: string): Promise<void> {
+  await page.locator(`#platform-${platform}`).check();
+  if (phone) await page.getByLabel('Mobile phone number for the SMS').fill(phone);
+  await press(page, 'Continue');
+}
+
+/** From the e-mail address to the provisioning page of a platform, checking each page on the way. */
+export async function toProvisioning(page: Page, organisation: string, email: string, platform: Platform) {
+  await giveEmail(page, organisation, email);
+  await verifyWithMail(page, email);
+  await fillProfile(page, platform === 'android' ? '+447700900123' : undefined);
+  expect(pathOf(page)).to.equal(`/setup/${organisation}/device`);
+  await chooseDevice(page, platform);
+  expect(pathOf(page)).to.equal(`/setup/${organisation}/provision`);
+  await expectGoodPage(page, `provision-${platform}`);
+}

@@ -1,0 +1,23 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import type { ApiDeps } from '../api/context';
+import type { RegistrationService } from '../api/registrations';
+import { pageHeaders, sendPage } from './respond';
+import { setupPages } from './setup-pages';
+import { outboxPage } from './templates/outbox';
+
+/** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */
+export function webRoutes(registrations: RegistrationService, deps: ApiDeps): Router {
+  const site = { name: deps.config.siteName, help: deps.config.siteHelp };
+  const router = Router();
+  router.use('/assets', express.static(path.join(__dirname, 'static'), { index: false, maxAge: '1h' }));
+  router.use('/setup', pageHeaders, setupPages(registrations, deps, site));
+  // Only without real delivery: then nobody else would ever see these messages.
+  if (deps.config.devOutbox) {
+    router.get('/dev/outbox', pageHeaders, async (_req, res) => {
+      const messages = await deps.models.OutboxMessage.findAll({ order: [['id', 'DESC']], limit: 200 });
+      sendPage(res, site, outboxPage(messages));
+    });
+  }
+  return router;
+}

@@ -1,0 +1,61 @@
+import type { Platform } from '../../workflows/messages';
+import { html } from '../html';
+import { notice, type Page } from './document';
+import {
+  attribute,
+  blankForm,
+  button,
+  describedBy,
+  errorMessage,
+  type FormState,
+  field,
+  fieldId,
+  formPage,
+  postForm,
+} from './form';
+import { PLATFORM_CHOICES } from './platforms';
+import { SMS_PHONE } from './profile';
+
+const PLATFORM = { label: 'Device' };
+
+export function devicePage(input: {
+  organisation: string;
+  platforms: Platform[];
+  csrf: string;
+  state?: FormState;
+  linkExpired?: boolean;
+}): Page {
+  const state = input.state ?? blankForm;
+  const title = 'Choose your device';
+  if (input.platforms.length === 0) {
+    return formPage(
+      state,
+      title,
+      html`<p>No device types can be set up here at the moment. Please try again later.</p>`,
+    );
+  }
+  const chosen = state.values.platform ?? (input.platforms.length === 1 ? input.platforms[0] : undefined);
+  return formPage(
+    state,
+    title,
+    html`${notice(input.linkExpired ? 'Your last provisioning link expired unused. Choose the device again for a new link.' : undefined)}
+${postForm(
+  `/setup/${input.organisation}/device`,
+  input.csrf,
+  html`<fieldset id="${fieldId('platform')}" class="choices${state.errors.platform ? ' field-invalid' : ''}"${attribute('aria-describedby', describedBy('platform', state))}>
+<legend>Which device do you want to set up?</legend>
+${errorMessage('platform', state)}
+${input.platforms.map((platform) => {
+  const { name, text, icon } = PLATFORM_CHOICES[platform];
+  return html`<div class="choice">
+<input type="radio" name="platform" id="platform-${platform}" value="${platform}" aria-describedby="platform-${platform}-text"${platform === chosen && html` checked`}>
+<label for="platform-${platform}">${icon}<span class="choice-name">${name}</span><span class="choice-text" id="platform-${platform}-text">${text}</span></label>
+</div>`;
+})}
+</fieldset>
+${input.platforms.includes('android') && field(state, SMS_PHONE)}
+${button('Continue')}`,
+)}`,
+    { platform: PLATFORM, phone: SMS_PHONE },
+  );
+}
