@@ -9,8 +9,9 @@ import { CODEC_KEYS } from './support/system';
 
 /**
  * Histories of real runs (recorded by `npm run record-histories`) replayed through the current workflow code: a change
- * that would break running registrations (non-determinism) fails here first. `before-encryption/` holds histories
- * written before payloads were encrypted: they must still replay (and decode) with today's data converter.
+ * that would break running registrations (non-determinism) fails here first. Older generations stay: `before-encryption/`
+ * (plain payloads, which must still decode) and `before-local-steps/` (ordinary step activities, replayed on the
+ * `lean-steps-v1` patch's old path).
  */
 describe('replay of saved histories', () => {
   const folder = path.join(__dirname, 'histories');
@@ -23,10 +24,11 @@ describe('replay of saved histories', () => {
     'device-link-expired',
   ];
 
-  it('has histories of every workflow kind and ending, encrypted and from before encryption', () => {
+  it('has histories of every workflow kind and ending, from every generation of the workflow code', () => {
     expect(files).to.include.members([
       ...kinds.map((kind) => `${kind}.json`),
       ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),
+      ...kinds.map((kind) => path.join('before-local-steps', `${kind}.json`)),
     ]);
   });
 

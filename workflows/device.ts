@@ -2,11 +2,9 @@ import { allHandlersFinished, condition, log, proxyActivities, setHandler } from
 import type { Activities } from '../activities';
 import { domainError, unwrapDomainError } from './errors';
 import { checkInUpdate, type DeviceInput, type DeviceOutcome, type DeviceState, deviceStateQuery } from './messages';
+import { stepActivities } from './util';
 
-const { markEnrolled, expireLink } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
-});
+const steps = () => stepActivities<Activities>();
 const { sendProvisioningSms, sendEnrolledMail } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: ['invalid_phone'] },
@@ -25,7 +23,7 @@ export async function device({ email, device, deviceName, smsPhone }: DeviceInpu
     async ({ deviceInfo }) => {
       checkingIn = true;
       try {
-        await markEnrolled({ deviceId: device.id, linkNumber: device.linkNumber, deviceInfo });
+        await steps().markEnrolled({ deviceId: device.id, linkNumber: device.linkNumber, deviceInfo });
         state = 'enrolled';
         return { state };
       } catch (error) {
@@ -57,7 +55,7 @@ export async function device({ email, device, deviceName, smsPhone }: DeviceInpu
     await sendEnrolledMail({ email, deviceId: device.id, deviceName });
   } else {
     state = 'link-expired';
-    await expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
+    await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
   }
   await condition(allHandlersFinished);
   return { state };

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -27,13 +28,13 @@ import {
   verifyUpdate,
 } from './messages';
 import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from './search-attributes';
-import { constantTimeEqual } from './util';
+import { constantTimeEqual, LEAN_STEPS_PATCH, stepActivities } from './util';
 
-/** Steps the owner waits for: a few quick retries, then the owner gets an answer. */
-const { createAccount, createDevice } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', maximumInterval: '2s', maximumAttempts: 5 },
-});
+/**
+ * Steps the owner waits for are short database work, run as local activities (one marker event instead of three, and
+ * no round-trip through the task queue while the owner's HTTP request waits).
+ */
+const steps = () => stepActivities<Activities>();
 /** Mail goes out in the background and is retried until it works: an SMTP outage delays a code, never loses it. */
 const { sendVerificationCode } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -142,7 +143,9 @@ export async function registration({ organisation, email, timings }: Registratio
       const session = requireSession(args);
       const current = code as Code;
       // The mail can reach a quick owner before the activity's answer reaches us: wait briefly for the hash.
-      if (!(await condition(() => current.hash !== undefined || code !== current, '30s')) || code !== current) {
+      const arrived = () => current.hash !== undefined || code !== current;
+      const mustWait = patched(LEAN_STEPS_PATCH) ? !arrived() : true;
+      if ((mustWait && !(await condition(arrived, '30s'))) || code !== current) {
         throw domainError('code_expired', 'That code is no longer valid. Use the newest code we sent.');
       }
       if (!constantTimeEqual(args.codeHash, current.hash as string)) {
@@ -210,7 +213,7 @@ export async function registration({ organisation, email, timings }: Registratio
     profileUpdate,
     ({ tokenHash: _, ...profile }) =>
       holding(async () => {
-        const { userId } = await createAccount({ organisation, email, ...profile });
+        const { userId } = await steps().createAccount({ organisation, email, ...profile });
         account = { userId, phone: profile.phone };
         moveTo('device');
         return { step };
@@ -229,7 +232,7 @@ export async function registration({ organisation, email, timings }: Registratio
           linkNumber: 1,
           expiresAt: new Date(Date.now() + timings.linkTtlMs).toISOString(),
         };
-        const { name } = await createDevice({ organisation, userId, device: issued });
+        const { name } = await steps().createDevice({ organisation, userId, device: issued });
         const child = await startChild(deviceWorkflow, {
           workflowId: deviceWorkflowId(issued.id),
           args: [

@@ -1,0 +1,369 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { encryptingDataConverter, newCodecKey, parseCodecKeys } from '../lib/codec';
+import { startDevServer, type TemporalConnections } from '../lib/temporal';
+import { codeIn, MailCatcher } from '../test/support/smtp';
+import { FLOOR_STEPS, type FloorStep, floor, floorUpdates } from './floor-workflow';
+
+/**
+ * `npm run bench`: whole registrations through the real HTTP API (separate API and worker processes, mail through a
+ * real SMTP server on loopback) side by side with the engine floor (bench/floor-workflow.ts) on the same Temporal
+ * server, at several concurrencies. `--open N` then measures the system while N registrations wait at verify-email.
+ */
+
+const { values: options } = parseArgs({
+  options: {
+    levels: { type: 'string', default: '1,10,50' },
+    scale: { type: 'string', default: '1' },
+    open: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'bench-results' },
+  },
+});
+const LEVELS = options.levels.split(',').map(Number);
+const COUNTS: Record<number, number> = { 1: 20, 10: 100, 50: 250 };
+const countFor = (concurrency: number) => Math.round((COUNTS[concurrency] ?? concurrency * 5) * Number(options.scale));
+const OPEN = Number(options.open);
+const PRODUCT_STEPS = ['register', 'verify', 'profile', 'device', 'checkin'] as const;
+type Timings = Record<FloorStep, number>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const rssMiB = (pid: number | undefined, field = 'VmRSS') => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Math.round(Number(line?.split(/\s+/)[1]) / 1024);
+};
+
+/** Runs `count` jobs with `concurrency` of them in flight; returns each job's step timings and the wall time. */
+async function pool(concurrency: number, count: number, job: (i: number) => Promise<Timings>) {
+  const results: Timings[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) results.push(await job(next++));
+    }),
+  );
+  return { results, seconds: (performance.now() - started) / 1000 };
+}
+
+async function timed<T>(timings: Partial<Timings>, step: FloorStep, work: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  const value = await work();
+  timings[step] = performance.now() - t;
+  return value;
+}
+
+/** The product's processes: one worker and one API, from the scale-out entry points, on this run's Temporal. */
+async function startProduct(dir: string, temporalAddress: string, smtpUrl: string, env: Record<string, string>) {
+  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const shared = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: 'bench-product',
+    DATABASE_URL: `sqlite:${path.join(dir, 'app.sqlite')}`,
+    DATA_DIR: dir,
+    SMTP_URL: smtpUrl,
+    APP_SECRET: randomBytes(32).toString('base64url'),
+    TEMPORAL_CODEC_KEY: newCodecKey(),
+    SUPERVISOR_TOKEN: randomBytes(24).toString('base64url'),
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    REGISTRATIONS_PER_MINUTE: '10000000',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const start = (entry: string) =>
+    spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'main', entry)], {
+      env: shared,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  // The worker first: it migrates and seeds the demo organisation before the API opens the same SQLite file.
+  const worker = start('worker.ts');
+  await waitFor(async () => {
+    const { Sequelize } = await import('sequelize');
+    const db = new Sequelize({ dialect: 'sqlite', storage: path.join(dir, 'app.sqlite'), logging: false });
+    try {
+      return ((await db.query('select count(*) as n from organisations'))[0] as Array<{ n: number }>)[0]?.n === 1;
+    } catch {
+      return false;
+    } finally {
+      await db.close();
+    }
+  });
+  const api = start('api.ts');
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true);
+  return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY };
+}
+
+async function waitFor(probe: () => Promise<boolean>, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the product to start');
+    await sleep(200);
+  }
+}
+
+async function post(url: string, body: unknown, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+function summarise(results: Timings[], seconds: number) {
+  const steps = Object.fromEntries(
+    FLOOR_STEPS.map((step) => {
+      const values = results.map((r) => r[step]);
+      return [step, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }];
+    }),
+  ) as Record<FloorStep, { p50: number; p95: number; p99: number }>;
+  return { registrations: results.length, seconds, perSecond: results.length / seconds, steps };
+}
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  const dir = mkdtempSync(path.join(tmpdir(), 'sss-bench-'));
+  const mail = new MailCatcher();
+  const smtpUrl = await mail.start();
+  const temporal: TemporalConnections = await startDevServer({
+    namespace: 'default',
+    dataConverter: encryptingDataConverter(parseCodecKeys(newCodecKey())),
+  });
+  const plainClient = new Client({ connection: temporal.client.connection, namespace: 'default' });
+  const floorWorker = await Worker.create({
+    connection: temporal.nativeConnection,
+    taskQueue: 'bench-floor',
+    workflowsPath: require.resolve('./floor-workflow'),
+    maxCachedWorkflows: 500,
+  });
+  const floorRunning = floorWorker.run();
+  const registrationTtl = OPEN > 0 ? `${Math.max(120, Math.ceil(OPEN / 15) + 120)}s` : '1d';
+  const product = await startProduct(dir, temporal.address, smtpUrl, { REGISTRATION_TTL: registrationTtl });
+  const productClient = new Client({
+    connection: temporal.client.connection,
+    namespace: 'default',
+    dataConverter: encryptingDataConverter(parseCodecKeys(product.codecKey)),
+  });
+  const run = Date.now().toString(36);
+
+  const floorRegistration = async (i: number): Promise<Timings> => {
+    const t: Partial<Timings> = {};
+    const workflowId = `bench-floor/${run}/${i}`;
+    await timed(t, 'register', () =>
+      plainClient.workflow.executeUpdateWithStart(floorUpdates.register, {
+        args: ['token'],
+        startWorkflowOperation: new WithStartWorkflowOperation(floor, {
+          workflowId,
+          taskQueue: 'bench-floor',
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      }),
+    );
+    const handle = plainClient.workflow.getHandle(workflowId);
+    for (const step of FLOOR_STEPS.slice(1)) {
+      await timed(t, step, () => handle.executeUpdate(floorUpdates[step], { args: ['token'] }));
+    }
+    return t as Timings;
+  };
+
+  let productCount = 0;
+  const productRegistration = async (label: string): Promise<Timings & { email: string; workflowId: string }> => {
+    const t: Partial<Timings> = {};
+    const email = `${label}.${run}.${productCount++}@example.com`;
+    const base = `${product.url}/api/setup/registrations`;
+    const created = await timed(t, 'register', () => post(base, { email }));
+    const id = `${base}/${created.registrationId}`;
+    const token = created.token as string;
+    const code = codeIn(await mail.nth(email, 1, 60_000));
+    await timed(t, 'verify', () => post(`${id}/verify`, { code }, token));
+    await timed(t, 'profile', () =>
+      post(`${id}/profile`, { firstName: 'Bench', lastName: 'Mark', password: 'a long passphrase' }, token),
+    );
+    const chosen = await timed(t, 'device', () => post(`${id}/devices`, { platform: 'ios' }, token));
+    const link = (chosen.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
+    await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
+    return { ...(t as Timings), email, workflowId: `registration/${created.organisation}/${email}` };
+  };
+
+  console.log(`warming up…`);
+  await pool(5, 10, floorRegistration);
+  await pool(5, 10, () => productRegistration('warmup'));
+
+  const levels = [];
+  for (const concurrency of LEVELS) {
+    const count = countFor(concurrency);
+    console.log(`concurrency ${concurrency}: ${count} registrations each…`);
+    const floorRun = await pool(concurrency, count, floorRegistration);
+    const productRun = await pool(concurrency, count, () => productRegistration(`c${concurrency}`));
+    levels.push({
+      concurrency,
+      floor: summarise(floorRun.results, floorRun.seconds),
+      product: summarise(productRun.results, productRun.seconds),
+      memoryMiB: { api: rssMiB(product.api.pid), worker: rssMiB(product.worker.pid) },
+    });
+  }
+
+  // History size of one completed registration (and its device workflow), and of one floor run.
+  const sample = await productRegistration('history');
+  await productClient.workflow.getHandle(sample.workflowId).result();
+  const registrationEvents =
+    (await productClient.workflow.getHandle(sample.workflowId).fetchHistory()).events?.length ?? 0;
+  const deviceIds: string[] = [];
+  for await (const child of productClient.workflow.list({
+    query: `RegistrationEmail = '${sample.email}' AND WorkflowType = 'device'`,
+  })) {
+    deviceIds.push(child.workflowId);
+  }
+  const deviceEvents = deviceIds.length
+    ? ((await productClient.workflow.getHandle(deviceIds[0] as string).fetchHistory()).events?.length ?? 0)
+    : Number.NaN;
+  const floorSample = `bench-floor/${run}/0`;
+  const floorEvents = (await plainClient.workflow.getHandle(floorSample).fetchHistory()).events?.length ?? 0;
+
+  const open = OPEN > 0 ? await openRegistrations(OPEN, productRegistration, product, mail) : undefined;
+
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    temporal: 'dev server (temporal CLI 1.9.1, SQLite in memory), same for both columns',
+    levels,
+    historyEvents: {
+      registration: registrationEvents,
+      device: deviceEvents,
+      total: registrationEvents + deviceEvents,
+      floor: floorEvents,
+    },
+    memoryMiB: {
+      api: rssMiB(product.api.pid),
+      apiPeak: rssMiB(product.api.pid, 'VmHWM'),
+      worker: rssMiB(product.worker.pid),
+      workerPeak: rssMiB(product.worker.pid, 'VmHWM'),
+    },
+    open,
+  };
+  print(report);
+  mkdirSync(options.out, { recursive: true });
+  const file = path.join(options.out, `bench-${report.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nfull results: ${file}`);
+
+  for (const child of [product.api, product.worker]) child.kill('SIGTERM');
+  await Promise.all(
+    [product.api, product.worker].map((child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve))),
+  );
+  floorWorker.shutdown();
+  await floorRunning;
+  await temporal.close();
+  await mail.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * N registrations left waiting at verify-email: worker memory while they are open, registration latency for new owners
+ * against the empty-system figure, and whether they all expire on time afterwards.
+ */
+async function openRegistrations(
+  n: number,
+  productRegistration: (label: string) => Promise<Timings>,
+  product: { api: ChildProcess; worker: ChildProcess; url: string },
+  mail: MailCatcher,
+) {
+  const register = async (label: string, i: number) => {
+    const t: Partial<Timings> = {};
+    await timed(t, 'register', () =>
+      post(`${product.url}/api/setup/registrations`, { email: `${label}.${i}@open.example.com` }),
+    );
+    return t as Timings;
+  };
+  const before = (await pool(1, 50, (i) => register('empty', i))).results.map((r) => r.register);
+  console.log(`opening ${n} registrations…`);
+  const opened = Date.now();
+  await pool(50, n, (i) => register('open', i));
+  const openSeconds = (Date.now() - opened) / 1000;
+  await sleep(5_000);
+  const during = (await pool(1, 50, (i) => register('during', i))).results.map((r) => r.register);
+  const workerMiB = rssMiB(product.worker.pid);
+  await productRegistration('during-open');
+  const mailed = mail.messages.length;
+  return {
+    registrations: n,
+    openedPerSecond: n / openSeconds,
+    workerMiB,
+    workerPeakMiB: rssMiB(product.worker.pid, 'VmHWM'),
+    registerP99EmptyMs: percentile(before, 99),
+    registerP99WhileOpenMs: percentile(during, 99),
+    mailsSent: mailed,
+  };
+}
+
+function print(report: {
+  machine: { cores: number; memoryGiB: number };
+  levels: Array<{
+    concurrency: number;
+    floor: ReturnType<typeof summarise>;
+    product: ReturnType<typeof summarise>;
+    memoryMiB: { api: number; worker: number };
+  }>;
+  historyEvents: Record<string, number>;
+  memoryMiB: Record<string, number>;
+  open?: Record<string, number>;
+}) {
+  const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+  console.log(
+    `\nSelf-Service Setup benchmark — ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, one Temporal dev server`,
+  );
+  console.log('\nregistrations per second (floor = bare workflow with the same round-trips; product = real HTTP API)');
+  console.log('concurrency   floor/s   product/s   product÷floor');
+  for (const level of report.levels) {
+    console.log(
+      `${String(level.concurrency).padStart(11)}   ${f(level.floor.perSecond).padStart(7)}   ${f(level.product.perSecond).padStart(9)}   ${f(level.product.perSecond / level.floor.perSecond, 2).padStart(13)}`,
+    );
+  }
+  console.log('\nper-step latency, ms: floor p50/p95/p99 | product p50/p95/p99 | product÷floor at p50, p99');
+  for (const level of report.levels) {
+    console.log(`concurrency ${level.concurrency}`);
+    for (const step of PRODUCT_STEPS) {
+      const a = level.floor.steps[step];
+      const b = level.product.steps[step];
+      console.log(
+        `  ${step.padEnd(9)} ${[a.p50, a.p95, a.p99].map((x) => f(x).padStart(6)).join(' ')} | ${[b.p50, b.p95, b.p99].map((x) => f(x).padStart(6)).join(' ')} | ${f(b.p50 / a.p50, 2).padStart(5)} ${f(b.p99 / a.p99, 2).padStart(5)}`,
+      );
+    }
+  }
+  console.log(
+    `\nhistory events per completed registration: ${report.historyEvents.registration} (registration) + ${report.historyEvents.device} (device) = ${report.historyEvents.total}; floor ${report.historyEvents.floor}`,
+  );
+  console.log(
+    `resident memory: API ${report.memoryMiB.api} MiB (peak ${report.memoryMiB.apiPeak}), worker ${report.memoryMiB.worker} MiB (peak ${report.memoryMiB.workerPeak})`,
+  );
+  if (report.open) {
+    console.log(`\n${report.open.registrations} open registrations (waiting at verify-email):`);
+    console.log(
+      `  opened at ${f(report.open.openedPerSecond ?? Number.NaN)}/s; worker ${report.open.workerMiB} MiB (peak ${report.open.workerPeakMiB}); register p99 ${f(report.open.registerP99EmptyMs ?? Number.NaN)} ms empty → ${f(report.open.registerP99WhileOpenMs ?? Number.NaN)} ms while open`,
+    );
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
