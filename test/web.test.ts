@@ -6,7 +6,7 @@ import { INSTRUCTIONS } from '../lib/platforms';
 import { html } from '../web/html';
 import { qrCode } from '../web/qr';
 import type { Platform } from '../workflows/messages';
-import { errorOf, expectGoodPage, launchBrowser, newVisitor, onTestApi } from './support/browser';
+import { errorOf, expectGoodPage, launchBrowser, newVisitor, onTestApi, visiting } from './support/browser';
 import { uniqueEmail } from './support/flow';
 import { codeIn, linkIn } from './support/smtp';
 import { SITE_HELP, system, TEST_TIMINGS } from './support/system';
@@ -54,117 +54,111 @@ describe('the web pages, in Chromium', function () {
   it('takes an iPhone owner from /setup to an enrolled device, every page accessible and photographed', async () => {
     const { api } = system();
     await system().setSystem({ defaultOrganisation: ORG });
-    const context = await newVisitor(browser);
     try {
-      const page = await context.newPage();
-      const email = uniqueEmail('web.ios');
-      await page.goto('/setup');
-      expect(pathOf(page)).to.equal(`/setup/${ORG}`);
-      expect(await page.locator('h1').textContent()).to.equal(`Register with Org ${ORG}`);
-      expect(await page.locator('footer').textContent()).to.include(SITE_HELP);
-      await expectGoodPage(page, 'email');
+      await visiting(browser, async (page) => {
+        const email = uniqueEmail('web.ios');
+        await page.goto('/setup');
+        expect(pathOf(page)).to.equal(`/setup/${ORG}`);
+        expect(await page.locator('h1').textContent()).to.equal(`Register with Org ${ORG}`);
+        expect(await page.locator('footer').textContent()).to.include(SITE_HELP);
+        await expectGoodPage(page, 'email');
 
-      await press(page, 'Continue');
-      expect(await errorOf(page, '#field-email')).to.include('A valid e-mail address');
-      expect(await page.title()).to.match(/^Error: /);
-      await expectGoodPage(page, 'email-invalid');
+        await press(page, 'Continue');
+        expect(await errorOf(page, '#field-email')).to.include('A valid e-mail address');
+        expect(await page.title()).to.match(/^Error: /);
+        await expectGoodPage(page, 'email-invalid');
 
-      await page.getByLabel('Your e-mail address').fill(email);
-      await press(page, 'Continue');
-      expect(pathOf(page)).to.equal(`/setup/${ORG}/verify`);
-      expect(await page.locator('.address').textContent()).to.equal(email);
-      await expectGoodPage(page, 'verify');
+        await page.getByLabel('Your e-mail address').fill(email);
+        await press(page, 'Continue');
+        expect(pathOf(page)).to.equal(`/setup/${ORG}/verify`);
+        expect(await page.locator('.address').textContent()).to.equal(email);
+        await expectGoodPage(page, 'verify');
 
-      const code = codeIn(await system().mail.nth(email, 1));
-      await enterCode(page, code === '000000' ? '111111' : '000000');
-      expect(await errorOf(page, '#field-code')).to.include('That code is not right. 4 attempts left.');
-      await expectGoodPage(page, 'verify-wrong-code');
+        const code = codeIn(await system().mail.nth(email, 1));
+        await enterCode(page, code === '000000' ? '111111' : '000000');
+        expect(await errorOf(page, '#field-code')).to.include('That code is not right. 4 attempts left.');
+        await expectGoodPage(page, 'verify-wrong-code');
 
-      await enterCode(page, code);
-      expect(pathOf(page)).to.equal(`/setup/${ORG}/profile`);
-      await expectGoodPage(page, 'profile');
+        await enterCode(page, code);
+        expect(pathOf(page)).to.equal(`/setup/${ORG}/profile`);
+        await expectGoodPage(page, 'profile');
 
-      await page.getByLabel('First name').fill('Ada');
-      await page.getByLabel('Mobile phone number').fill('0170 123');
-      await page.getByLabel('Password').fill('short');
-      await press(page, 'Continue');
-      expect(await errorOf(page, '#field-lastName')).to.include('Required');
-      expect(await errorOf(page, '#field-phone')).to.include('international format');
-      expect(await errorOf(page, '#field-password')).to.include('At least 10 characters');
-      expect(await page.getByLabel('First name').inputValue()).to.equal('Ada');
-      expect(await page.getByLabel('Password').inputValue(), 'a password is never sent back').to.equal('');
-      await expectGoodPage(page, 'profile-invalid');
+        await page.getByLabel('First name').fill('Ada');
+        await page.getByLabel('Mobile phone number').fill('0170 123');
+        await page.getByLabel('Password').fill('short');
+        await press(page, 'Continue');
+        expect(await errorOf(page, '#field-lastName')).to.include('Required');
+        expect(await errorOf(page, '#field-phone')).to.include('international format');
+        expect(await errorOf(page, '#field-password')).to.include('At least 10 characters');
+        expect(await page.getByLabel('First name').inputValue()).to.equal('Ada');
+        expect(await page.getByLabel('Password').inputValue(), 'a password is never sent back').to.equal('');
+        await expectGoodPage(page, 'profile-invalid');
 
-      await page.getByLabel('Mobile phone number').fill('');
-      await fillProfile(page);
-      expect(pathOf(page)).to.equal(`/setup/${ORG}/device`);
-      // Android is not offered: SMS installation codes are off system-wide.
-      expect(await page.locator('input[name=platform]').evaluateAll((inputs) => inputs.map((i) => i.id))).to.deep.equal(
-        ['platform-ios', 'platform-macos', 'platform-windows'],
-      );
-      expect(await page.locator('.choice svg').count()).to.equal(3);
-      await expectGoodPage(page, 'device');
+        await page.getByLabel('Mobile phone number').fill('');
+        await fillProfile(page);
+        expect(pathOf(page)).to.equal(`/setup/${ORG}/device`);
+        // Android is not offered: SMS installation codes are off system-wide.
+        expect(
+          await page.locator('input[name=platform]').evaluateAll((inputs) => inputs.map((i) => i.id)),
+        ).to.deep.equal(['platform-ios', 'platform-macos', 'platform-windows']);
+        expect(await page.locator('.choice svg').count()).to.equal(3);
+        await expectGoodPage(page, 'device');
 
-      await press(page, 'Continue');
-      expect(await errorOf(page, '#field-platform')).to.include('Choose a device type');
-      await expectGoodPage(page, 'device-none-chosen');
+        await press(page, 'Continue');
+        expect(await errorOf(page, '#field-platform')).to.include('Choose a device type');
+        await expectGoodPage(page, 'device-none-chosen');
 
-      await chooseDevice(page, 'ios');
-      expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
-      expect(await page.locator('h1').textContent()).to.equal('Set up your iPhone or iPad');
-      await expectGoodPage(page, 'provision-ios');
-      const link = await expectProvisioning(page, 'ios');
+        await chooseDevice(page, 'ios');
+        expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
+        expect(await page.locator('h1').textContent()).to.equal('Set up your iPhone or iPad');
+        await expectGoodPage(page, 'provision-ios');
+        const link = await expectProvisioning(page, 'ios');
 
-      const token = link.split('/').pop();
-      expect((await api.call('GET', `/provision/${token}`)).status).to.equal(200);
-      expect((await api.call('POST', `/api/provision/${token}/checkin`, { body: {} })).status).to.equal(200);
-      await system().temporal.client.workflow.getHandle(`registration/${ORG}/${email}`).result();
-      await page.getByRole('link', { name: 'Check whether it has' }).click();
-      await page.waitForURL(`**/setup/${ORG}/done`);
-      await expectGoodPage(page, 'done');
+        const token = link.split('/').pop();
+        expect((await api.call('GET', `/provision/${token}`)).status).to.equal(200);
+        expect((await api.call('POST', `/api/provision/${token}/checkin`, { body: {} })).status).to.equal(200);
+        await system().temporal.client.workflow.getHandle(`registration/${ORG}/${email}`).result();
+        await page.getByRole('link', { name: 'Check whether it has' }).click();
+        await page.waitForURL(`**/setup/${ORG}/done`);
+        await expectGoodPage(page, 'done');
+      });
     } finally {
-      await context.close();
       await system().setSystem({ defaultOrganisation: null });
     }
   });
 
   // Windows: in the test with JavaScript off.
   it('sets up a Mac', async () => {
-    const context = await newVisitor(browser);
-    try {
-      const page = await context.newPage();
+    await visiting(browser, async (page) => {
       await toProvisioning(page, ORG, uniqueEmail('web.macos'), 'macos');
       await expectProvisioning(page, 'macos');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('sets up an Android device: asks for the phone number, then sends the link by SMS', async () => {
     await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
-    const context = await newVisitor(browser);
     try {
-      const page = await context.newPage();
-      await giveEmail(page, ORG, uniqueEmail('web.android'));
-      await verifyWithMail(page, (await page.locator('.address').textContent()) as string);
-      await fillProfile(page);
-      expect(await page.locator('.choice').count()).to.equal(4);
-      await expectGoodPage(page, 'device-with-android');
+      await visiting(browser, async (page) => {
+        await giveEmail(page, ORG, uniqueEmail('web.android'));
+        await verifyWithMail(page, (await page.locator('.address').textContent()) as string);
+        await fillProfile(page);
+        expect(await page.locator('.choice').count()).to.equal(4);
+        await expectGoodPage(page, 'device-with-android');
 
-      await chooseDevice(page, 'android');
-      expect(await errorOf(page, '#field-phone')).to.include('give a mobile phone number');
-      expect(await page.locator('#platform-android').isChecked(), 'the choice is kept').to.equal(true);
-      await expectGoodPage(page, 'device-phone-required');
+        await chooseDevice(page, 'android');
+        expect(await errorOf(page, '#field-phone')).to.include('give a mobile phone number');
+        expect(await page.locator('#platform-android').isChecked(), 'the choice is kept').to.equal(true);
+        await expectGoodPage(page, 'device-phone-required');
 
-      await chooseDevice(page, 'android', '+447700900124');
-      expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
-      const link = await expectProvisioning(page, 'android');
-      await expectGoodPage(page, 'provision-android');
-      const deadline = Date.now() + 10_000;
-      while (system().twilio.to('+447700900124').length === 0 && Date.now() < deadline) await page.waitForTimeout(50);
-      expect(system().twilio.to('+447700900124')[0]?.body).to.include(link);
+        await chooseDevice(page, 'android', '+447700900124');
+        expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
+        const link = await expectProvisioning(page, 'android');
+        await expectGoodPage(page, 'provision-android');
+        const deadline = Date.now() + 10_000;
+        while (system().twilio.to('+447700900124').length === 0 && Date.now() < deadline) await page.waitForTimeout(50);
+        expect(system().twilio.to('+447700900124')[0]?.body).to.include(link);
+      });
     } finally {
-      await context.close();
       await system().setSystem({ platforms: {} });
     }
   });
@@ -197,38 +191,27 @@ describe('the web pages, in Chromium', function () {
 
     it('lands on the next step in the browser that registered, with no new code', async () => {
       const email = uniqueEmail('web.link.same');
-      const context = await newVisitor(browser);
-      try {
-        const page = await context.newPage();
+      await visiting(browser, async (page) => {
         await giveEmail(page, ORG, email);
         await page.goto(onTestApi(linkIn(await system().mail.nth(email, 1))));
         await press(page, 'Confirm my address');
         expect(pathOf(page)).to.equal(`/setup/${ORG}/profile`);
         expect(system().mail.to(email)).to.have.length(1);
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     it('explains a broken link, and one that was not made here', async () => {
-      const context = await newVisitor(browser);
-      try {
-        const page = await context.newPage();
+      await visiting(browser, async (page) => {
         const broken = await page.goto('/setup/verify?registration=abc&code=12');
         expect(broken?.status()).to.equal(400);
         expect(await page.locator('h1').textContent()).to.equal('This link is not valid');
         await expectGoodPage(page, 'link-invalid');
 
         await page.goto(`/setup/verify?registration=${'A'.repeat(48)}&code=123456`);
-        const [forged] = await Promise.all([
-          page.waitForNavigation(),
-          page.getByRole('button', { name: 'Confirm my address' }).click(),
-        ]);
+        const forged = await press(page, 'Confirm my address');
         expect(forged?.status()).to.equal(404);
         expect(await page.locator('h1').textContent()).to.equal('This link is not valid');
-      } finally {
-        await context.close();
-      }
+      });
     });
   });
 
@@ -273,18 +256,14 @@ describe('the web pages, in Chromium', function () {
 
   describe('pages that say why the flow cannot go on', () => {
     /** Opens a page in a fresh browser and checks its status and heading. */
-    async function visit(route: string, status: number, heading: string, screenshot: string, baseURL?: string) {
-      const context = await newVisitor(browser, baseURL ? { baseURL } : {});
-      try {
-        const page = await context.newPage();
+    function visit(route: string, status: number, heading: string, screenshot: string) {
+      return visiting(browser, async (page) => {
         const response = await page.goto(route);
         expect(response?.status()).to.equal(status);
         expect(await page.locator('h1').textContent()).to.equal(heading);
         await expectGoodPage(page, screenshot);
         return await page.locator('main').textContent();
-      } finally {
-        await context.close();
-      }
+      });
     }
 
     it('device setup switched off system-wide', async () => {
@@ -299,9 +278,7 @@ describe('the web pages, in Chromium', function () {
     });
 
     it('no default organisation: /setup asks for it', async () => {
-      const context = await newVisitor(browser);
-      try {
-        const page = await context.newPage();
+      await visiting(browser, async (page) => {
         await page.goto('/setup');
         expect(await page.locator('h1').textContent()).to.equal('Which organisation are you with?');
         await expectGoodPage(page, 'organisation-choose');
@@ -312,9 +289,7 @@ describe('the web pages, in Chromium', function () {
         await page.getByLabel('Organisation').fill(ORG);
         await press(page, 'Continue');
         expect(pathOf(page)).to.equal(`/setup/${ORG}`);
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     it('an unknown organisation, and a disabled one', async () => {
@@ -327,29 +302,20 @@ describe('the web pages, in Chromium', function () {
     });
 
     it('an address the organisation does not accept, on the form', async () => {
-      const context = await newVisitor(browser);
-      try {
-        const page = await context.newPage();
+      await visiting(browser, async (page) => {
         await page.goto(`/setup/${ORG}`);
         await page.getByLabel('Your e-mail address').fill('someone@elsewhere.org');
-        const [response] = await Promise.all([
-          page.waitForNavigation(),
-          page.getByRole('button', { name: 'Continue' }).click(),
-        ]);
+        const response = await press(page, 'Continue');
         expect(response?.status()).to.equal(403);
         expect(await errorOf(page, '#field-email')).to.include('does not accept registrations from this address');
         expect(await page.getByLabel('Your e-mail address').inputValue()).to.equal('someone@elsewhere.org');
         await expectGoodPage(page, 'email-not-allowed');
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     it('a new code asked for too soon says how long to wait; the new code replaces the old one', async () => {
       const email = uniqueEmail('web.resend');
-      const context = await newVisitor(browser);
-      try {
-        const page = await context.newPage();
+      await visiting(browser, async (page) => {
         await giveEmail(page, ORG, email);
         await press(page, 'Send a new code');
         const wait = await errorOf(page, '#field-resend');
@@ -367,41 +333,34 @@ describe('the web pages, in Chromium', function () {
         }
         await enterCode(page, fresh);
         expect(pathOf(page)).to.equal(`/setup/${ORG}/profile`);
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     it('an expired code, with the way to a new one', async () => {
       const quick = await system().startApi({ timings: { codeTtlMs: 1_000 } });
       const email = uniqueEmail('web.expired');
-      const context = await newVisitor(browser, { baseURL: quick.url });
-      try {
-        const page = await context.newPage();
-        await giveEmail(page, ORG, email);
-        const code = codeIn(await system().mail.nth(email, 1));
-        await page.waitForTimeout(1_500);
-        await page.getByLabel('Verification code').fill(code);
-        const [response] = await Promise.all([
-          page.waitForNavigation(),
-          page.getByRole('button', { name: 'Confirm' }).click(),
-        ]);
-        expect(response?.status()).to.equal(410);
-        expect(await errorOf(page, '#field-code')).to.include('The code has expired. Ask for a new code.');
-        await expectGoodPage(page, 'code-expired');
-        await press(page, 'Send a new code');
-        expect(await page.locator('.notice').count()).to.equal(1);
-        await system().mail.nth(email, 2);
-      } finally {
-        await context.close();
-      }
+      await visiting(
+        browser,
+        async (page) => {
+          await giveEmail(page, ORG, email);
+          const code = codeIn(await system().mail.nth(email, 1));
+          await page.waitForTimeout(1_500);
+          await page.getByLabel('Verification code').fill(code);
+          const response = await press(page, 'Confirm');
+          expect(response?.status()).to.equal(410);
+          expect(await errorOf(page, '#field-code')).to.include('The code has expired. Ask for a new code.');
+          await expectGoodPage(page, 'code-expired');
+          await press(page, 'Send a new code');
+          expect(await page.locator('.notice').count()).to.equal(1);
+          await system().mail.nth(email, 2);
+        },
+        { baseURL: quick.url },
+      );
     });
 
     it('a device type withdrawn while the owner was choosing, on the form', async () => {
       const { organisation } = await system().createOrganisation('web-narrow', { platforms: ['ios', 'macos'] });
-      const context = await newVisitor(browser);
-      try {
-        const page = await context.newPage();
+      await visiting(browser, async (page) => {
         const email = uniqueEmail('web.withdrawn');
         await giveEmail(page, 'web-narrow', email);
         await verifyWithMail(page, email);
@@ -410,17 +369,12 @@ describe('the web pages, in Chromium', function () {
           where: { organisationId: organisation.id, platform: 'macos' },
         });
         await page.locator('#platform-macos').check();
-        const [response] = await Promise.all([
-          page.waitForNavigation(),
-          page.getByRole('button', { name: 'Continue' }).click(),
-        ]);
+        const response = await press(page, 'Continue');
         expect(response?.status()).to.equal(409);
         expect(await errorOf(page, '#field-platform')).to.not.equal('');
         expect(await page.locator('input[name=platform]').count(), 'only what is offered now').to.equal(1);
         await expectGoodPage(page, 'platform-unavailable');
-      } finally {
-        await context.close();
-      }
+      });
     });
 
     it('an address with no page', async () => {
@@ -430,22 +384,22 @@ describe('the web pages, in Chromium', function () {
 
   it('works with JavaScript off: e-mail, the link from the e-mail, profile, device, provisioning page', async () => {
     const email = uniqueEmail('web.nojs');
-    const context = await newVisitor(browser, { javaScriptEnabled: false });
-    try {
-      const page = await context.newPage();
-      await giveEmail(page, ORG, email);
-      await press(page, 'Send a new code');
-      expect(await errorOf(page, '#field-resend')).to.include('Wait before asking for another');
-      await page.goto(onTestApi(linkIn(await system().mail.nth(email, 1))));
-      await press(page, 'Confirm my address');
-      await fillProfile(page);
-      await chooseDevice(page, 'windows');
-      expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
-      await expectProvisioning(page, 'windows');
-      expect(await page.locator('.expiry time').textContent(), 'no script ran').to.match(/ UTC$/);
-    } finally {
-      await context.close();
-    }
+    await visiting(
+      browser,
+      async (page) => {
+        await giveEmail(page, ORG, email);
+        await press(page, 'Send a new code');
+        expect(await errorOf(page, '#field-resend')).to.include('Wait before asking for another');
+        await page.goto(onTestApi(linkIn(await system().mail.nth(email, 1))));
+        await press(page, 'Confirm my address');
+        await fillProfile(page);
+        await chooseDevice(page, 'windows');
+        expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
+        await expectProvisioning(page, 'windows');
+        expect(await page.locator('.expiry time').textContent(), 'no script ran').to.match(/ UTC$/);
+      },
+      { javaScriptEnabled: false },
+    );
   });
 
   it('/dev/outbox lists what would have been sent, newest first, links clickable; only without real delivery', async () => {
@@ -458,18 +412,18 @@ describe('the web pages, in Chromium', function () {
       text: `Your verification code is 123456.\n\nOr confirm your address with one click: ${link}\n<b>not bold</b>`,
     });
     await createOutboxSms(models).send('+447700900125', 'Set up your device: http://localhost:3000/provision/xyz');
-    const context = await newVisitor(browser, { baseURL: outbox.url });
-    try {
-      const page = await context.newPage();
-      await page.goto('/dev/outbox');
-      const headings = await page.locator('.message h2').allTextContents();
-      expect(headings.indexOf('SMS')).to.be.lessThan(headings.indexOf('Your verification code: 123456'));
-      expect(await page.getByRole('link', { name: link }).getAttribute('href')).to.equal(link);
-      expect(await page.getByText('<b>not bold</b>').count()).to.equal(1);
-      await expectGoodPage(page, 'outbox');
-    } finally {
-      await context.close();
-    }
+    await visiting(
+      browser,
+      async (page) => {
+        await page.goto('/dev/outbox');
+        const headings = await page.locator('.message h2').allTextContents();
+        expect(headings.indexOf('SMS')).to.be.lessThan(headings.indexOf('Your verification code: 123456'));
+        expect(await page.getByRole('link', { name: link }).getAttribute('href')).to.equal(link);
+        expect(await page.getByText('<b>not bold</b>').count()).to.equal(1);
+        await expectGoodPage(page, 'outbox');
+      },
+      { baseURL: outbox.url },
+    );
     expect((await system().api.call('GET', '/dev/outbox')).status).to.equal(404);
   });
   it('refuses a form posted without its CSRF token, or with a wrong one, and does nothing', async () => {
@@ -516,9 +470,7 @@ describe('the web pages, in Chromium', function () {
   it('escapes what it shows: an organisation named like a script is only text', async () => {
     const { organisation } = await system().createOrganisation('web-xss');
     await organisation.update({ name: '<script>alert("xss")</script>' });
-    const context = await newVisitor(browser);
-    try {
-      const page = await context.newPage();
+    await visiting(browser, async (page) => {
       const dialogs: string[] = [];
       page.on('dialog', (dialog) => {
         dialogs.push(dialog.message());
@@ -531,9 +483,7 @@ describe('the web pages, in Chromium', function () {
       expect(await (await fetch(`${system().api.url}/setup/web-xss`)).text()).to.include(
         'Register with &lt;script&gt;alert(&quot;xss&quot;)&lt;/script&gt;',
       );
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
 

@@ -127,7 +127,7 @@ export function setupPages(
       // The link has expired in the moment since the step was read; the next visit offers the device choice again.
       if (!link) {
         return problemPage({
-          title: 'Your setup link has expired',
+          title: 'Your provisioning link has expired',
           message: 'Choose your device again to get a new link.',
           next: { href: startOf(organisation), text: 'Choose again' },
         });
@@ -236,10 +236,11 @@ export function setupPages(
 
   router.get('/:organisation', async (req, res) => {
     const slug = organisationIn(req);
-    const organisation = await openOrganisation(models, slug);
+    // A registration under way continues (its link, say, still works); the workflow applies the settings to each step.
     const at = await current(req, res, slug);
     if (at && at.status.step !== 'expired') return res.redirect(303, pathOf(slug, at.status.step));
     if (at) sessions.forget(res, slug);
+    const organisation = await openOrganisation(models, slug);
     const notice = at ? 'Your earlier registration has expired. Start again with your e-mail address.' : undefined;
     show(res, emailPage({ organisation, csrf: csrfToken(res), notice }));
   });

@@ -35,6 +35,20 @@ export function newVisitor(
   return browser.newContext({ baseURL: system().api.url, viewport: PHONE, ...options });
 }
 
+/** Runs steps in a fresh browser profile (see newVisitor), closed afterwards whatever happens. */
+export async function visiting<T>(
+  browser: Browser,
+  steps: (page: Page) => Promise<T>,
+  options: Parameters<Browser['newContext']>[0] = {},
+): Promise<T> {
+  const context = await newVisitor(browser, options);
+  try {
+    return await steps(await context.newPage());
+  } finally {
+    await context.close();
+  }
+}
+
 /** Links in mails point at the public URL (`http://app.test` in tests); the browser opens them on the test API. */
 export const onTestApi = (publicLink: string) => publicLink.replace(/^http:\/\/app\.test/, system().api.url);
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Page } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import type { Platform } from '../../workflows/messages';
 import { expectGoodPage } from './browser';
 import { codeIn } from './smtp';
@@ -8,8 +8,12 @@ import { system } from './system';
 /** The device owner's steps, done in the browser as a person would: by label and button text. */
 
 /** Submits the page's form by its button and waits for the page that answers. */
-export async function press(page: Page, button: string): Promise<void> {
-  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: button, exact: true }).click()]);
+export async function press(page: Page, button: string): Promise<Response | null> {
+  const [response] = await Promise.all([
+    page.waitForNavigation(),
+    page.getByRole('button', { name: button, exact: true }).click(),
+  ]);
+  return response;
 }
 
 export const pathOf = (page: Page) => new URL(page.url()).pathname;
