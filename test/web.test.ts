@@ -377,6 +377,24 @@ describe('the web pages, in Chromium', function () {
       });
     });
 
+    it('a registration abandoned until it expired: the organisation page starts again and says so', async () => {
+      const brief = await system().startApi({ timings: { registrationTtlMs: 1_500 } });
+      const email = uniqueEmail('web.abandoned');
+      await visiting(
+        browser,
+        async (page) => {
+          await giveEmail(page, ORG, email);
+          await system().temporal.client.workflow.getHandle(`registration/${ORG}/${email}`).result();
+          await page.goto(`/setup/${ORG}/verify`);
+          expect(pathOf(page)).to.equal(`/setup/${ORG}`);
+          expect(await page.locator('.notice').textContent()).to.include('Your earlier registration has expired.');
+          await expectGoodPage(page, 'registration-expired');
+          expect((await page.context().cookies()).map((c) => c.name)).to.not.include(`registration-${ORG}`);
+        },
+        { baseURL: brief.url },
+      );
+    });
+
     it('an address with no page', async () => {
       await visit(`/setup/${ORG}/nowhere`, 404, 'Page not found', 'not-found');
     });
