@@ -194,7 +194,7 @@ describe('registration lifecycle', () => {
     it('makes one account, one device, one e-mail and one SMS however often they run', async () => {
       const { activities, db, mail, twilio } = system();
       const email = 'retry@example.com';
-      const account = { organisation: 'life', email, firstName: 'R', lastName: 'T', passwordHash: 'scrypt$x' };
+      const account = { organisation: 'life', email, firstName: 'R', lastName: 'T', passwordHash: '$argon2id$x' };
       const [a1, a2] = [await run(activities.createAccount, account), await run(activities.createAccount, account)];
       expect(a1).to.deep.equal(a2);
       expect(await db.models.User.count({ where: { email } })).to.equal(1);

@@ -59,7 +59,7 @@ describe('a registration, end to end through HTTP', () => {
     expect(user?.attributes).to.deep.equal({ costCentre: '4711' });
     expect(user?.validUntil?.getTime()).to.be.closeTo(Date.now() + 30 * 86_400_000, 60_000);
     expect(user?.passwordHash)
-      .to.match(/^scrypt\$/)
+      .to.match(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
       .and.not.include('correct horse');
 
     const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'macos' } });
