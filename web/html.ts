@@ -10,7 +10,7 @@ type Interpolation = SafeHtml | string | number | boolean | null | undefined | r
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
 
 function render(value: Interpolation): string {
   if (value instanceof SafeHtml) return value.value;

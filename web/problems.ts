@@ -34,7 +34,7 @@ const PAGE_PROBLEMS: Record<string, PageProblem> = {
 };
 
 /** Whether a refusal belongs on the form the owner sent (a field, or the whole form) rather than a page of its own. */
-export const isFormProblem = (answer: ErrorAnswer) => answer.status < 500 && !(answer.code in PAGE_PROBLEMS);
+const isFormProblem = (answer: ErrorAnswer) => answer.status < 500 && !(answer.code in PAGE_PROBLEMS);
 
 /** The sentence a form shows for a refusal, with how long to wait when waiting helps. */
 export const refusalMessage = ({ message, retryAfterSeconds }: ErrorAnswer) =>

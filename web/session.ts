@@ -37,5 +37,3 @@ export function registrationSessions(options: CookieOptions) {
     },
   };
 }
-
-export type RegistrationSessions = ReturnType<typeof registrationSessions>;

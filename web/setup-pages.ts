@@ -47,6 +47,12 @@ interface StepView {
   codeSent: boolean;
 }
 
+/**
+ * The registration behind a browser's cookie is gone (its history deleted long after it ended), or a newer registration
+ * of the same address has taken its place and does not know this browser's token.
+ */
+const isLostSession = (error: unknown) => ['unauthorized', 'not_found'].includes(describeError(error)?.code ?? '');
+
 const INVALID_LINK = problemPage({
   title: 'This link is not valid',
   message: 'Open the link exactly as it is in the e-mail, or enter the code from the e-mail on the registration page.',
@@ -97,8 +103,7 @@ export function setupPages(
     try {
       return { session, status: await registrations.status(session.registrationId, session.token) };
     } catch (error) {
-      const code = describeError(error)?.code;
-      if (code !== 'unauthorized' && code !== 'not_found') throw error;
+      if (!isLostSession(error)) throw error;
       sessions.forget(res, organisation);
       return undefined;
     }
@@ -175,6 +180,10 @@ export function setupPages(
       try {
         res.redirect(303, await run(session, input.data));
       } catch (error) {
+        if (isLostSession(error)) {
+          sessions.forget(res, organisation);
+          return res.redirect(303, startOf(organisation));
+        }
         if (describeError(error)?.code === 'registration_expired') sessions.forget(res, organisation);
         const answer = formRefusal(error);
         const state = refusedWith(req.body, fields[answer.code] ?? FORM_ERROR, refusalMessage(answer));

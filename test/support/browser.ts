@@ -6,7 +6,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { SITE_NAME, system } from './system';
 
 /** Debian's Chromium (the `chromium` package), driven by playwright-core: no browser download. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -24,8 +24,8 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-export const PHONE = { width: 360, height: 740 };
-export const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 360, height: 740 };
+const DESKTOP = { width: 1280, height: 800 };
 
 /** A fresh browser profile (no cookies) on the test API, phone-sized. */
 export function newVisitor(
@@ -53,7 +53,7 @@ export async function visiting<T>(
 export const onTestApi = (publicLink: string) => publicLink.replace(/^http:\/\/app\.test/, system().api.url);
 
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-export const SCREENSHOTS = path.resolve('test-output/screenshots');
+const SCREENSHOTS = path.resolve('test-output/screenshots');
 
 /**
  * What every page must be: English, titled "<title> – <site name>", one h1, and free of serious or critical

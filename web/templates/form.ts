@@ -100,8 +100,8 @@ export const attribute = (name: string, value: string | number | undefined) =>
   value === undefined ? undefined : html` ${name}="${value}"`;
 
 /** A form that posts back to the server, with the CSRF token; `novalidate` so the server's messages are the ones shown. */
-export function postForm(action: string, csrf: string, content: SafeHtml, label?: string): SafeHtml {
-  return html`<form method="post" action="${action}" novalidate${attribute('aria-label', label)}>
+export function postForm(action: string, csrf: string, content: SafeHtml): SafeHtml {
+  return html`<form method="post" action="${action}" novalidate>
 <input type="hidden" name="${CSRF_FIELD}" value="${csrf}">
 ${content}
 </form>`;
