@@ -23,6 +23,8 @@ const { values: options } = parseArgs({
     scale: { type: 'string', default: '1' },
     open: { type: 'string', default: '0' },
     out: { type: 'string', default: 'bench-results' },
+    /** Write V8 CPU profiles of the API and worker processes into this folder (open them in Chrome's DevTools). */
+    profile: { type: 'string' },
   },
 });
 const LEVELS = options.levels.split(',').map(Number);
@@ -83,8 +85,9 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     LOG_LEVEL: 'warn',
     ...env,
   };
+  const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [];
   const start = (entry: string) =>
-    spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'main', entry)], {
+    spawn(process.execPath, [...profiling, '--import', 'tsx', path.join(__dirname, '..', 'main', entry)], {
       env: shared,
       stdio: ['ignore', 'ignore', 'inherit'],
     });

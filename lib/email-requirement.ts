@@ -1,5 +1,4 @@
 import RE2 from 're2';
-import { checkSync } from 'recheck';
 
 /**
  * An organisation's e-mail requirement is a regular expression typed by a manager and run on every registration, so it
@@ -30,6 +29,8 @@ export function emailRequirementProblem(pattern: string): string | undefined {
   } catch (error) {
     return `is not a regular expression this service runs (RE2 syntax: no look-arounds or back-references): ${(error as Error).message}`;
   }
+  // Loaded on first use: only the settings API needs the analyser (31 MiB), not every worker and API process.
+  const { checkSync } = require('recheck') as typeof import('recheck');
   const diagnosis = checkSync(pattern, 'iu', { timeout: 2_000 });
   if (diagnosis.status === 'vulnerable') {
     const where = diagnosis.hotspot.map((spot) => pattern.slice(spot.start, spot.end)).join(', ');

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
@@ -21,12 +26,20 @@ const quietBundlerLogger = {
   error: (message: string) => console.error(message),
 };
 
+/** The workflow bundle made in a child process (lib/bundle-workflows.ts), so bundling costs the worker no memory. */
+async function bundleInChildProcess(): Promise<{ codePath: string }> {
+  const codePath = path.join(mkdtempSync(path.join(tmpdir(), 'sss-workflows-')), 'workflow-bundle.js');
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', require.resolve('./bundle-workflows'), codePath]);
+  return { codePath };
+}
+
 export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   activities: Activities;
   dataConverter: DataConverter;
+  /** Tests share one bundle between their workers; processes leave it unset and bundle in a child process. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
@@ -37,7 +50,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: options.activities,
     dataConverter: options.dataConverter,
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle: options.workflowBundle ?? (await bundleInChildProcess()),
     // Registrations wait for days between steps; keep few of them in memory and let the server hold the rest.
     maxCachedWorkflows: 500,
     shutdownGraceTime: '10s',
