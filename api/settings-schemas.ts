@@ -37,7 +37,12 @@ export const systemSettingsBody = z.strictObject({
   platforms: platformSettings,
 });
 
-export const organisationBody = z.strictObject({ slug, name: label });
+/** Slugs that name pages under /setup rather than an organisation (the e-mail's one-click link is /setup/verify). */
+const RESERVED_SLUGS = ['verify'];
+export const organisationBody = z.strictObject({
+  slug: slug.refine((value) => !RESERVED_SLUGS.includes(value), 'this name is reserved'),
+  name: label,
+});
 export const managerBody = z.strictObject({ label: label.optional() });
 
 export const deviceSetupBody = z.strictObject({

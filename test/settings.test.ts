@@ -296,6 +296,9 @@ describe('settings API', () => {
         409,
         'organisation_exists',
       );
+      const reserved = await supervisor.post('/api/organisations', { slug: 'verify', name: 'Clash' });
+      expectError(reserved, 400, 'invalid_request');
+      expect(reserved.body.error.message).to.include('reserved');
     });
 
     it('refuses to delete or re-platform a template in use, saying where it is used', async () => {

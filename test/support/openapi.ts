@@ -31,5 +31,7 @@ export async function expectSpec(method: string, path: string, answer: HttpAnswe
     return;
   }
   const validate = ajv.compile(schema);
-  expect(validate(answer.body), `${method} ${path} ${answer.status}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
+  expect(validate(answer.body), `${method} ${path} ${answer.status}: ${ajv.errorsText(validate.errors)}`).to.equal(
+    true,
+  );
 }
