@@ -52,7 +52,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     dataConverter: options.dataConverter,
     workflowBundle: options.workflowBundle ?? (await bundleInChildProcess()),
     // Registrations wait for days between steps; keep few of them in memory and let the server hold the rest.
-    maxCachedWorkflows: 500,
+    maxCachedWorkflows: 100,
     shutdownGraceTime: '10s',
   });
 }

@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { EncryptionCodec, parseCodecKeys, payloadFromJson } from '../lib/codec';
-import { temporalCliPath } from '../lib/temporal';
 import { deviceWorkflowId } from '../workflows/messages';
 import { expectError, path, register, registrationHandle, uniqueEmail } from './support/flow';
 import { codeIn } from './support/smtp';
@@ -10,20 +8,8 @@ import { SUPERVISOR_TOKEN, system, UI_ORIGIN } from './support/system';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A workflow's history exactly as Temporal stores it (no codec): what an operator or a database backup sees. */
-function rawHistory(workflowId: string) {
-  const json = execFileSync(temporalCliPath(), [
-    'workflow',
-    'show',
-    '--workflow-id',
-    workflowId,
-    '--address',
-    system().temporal.address,
-    '--output',
-    'json',
-  ]).toString();
-  return JSON.parse(json) as { events: Array<Record<string, unknown>> };
-}
+const rawHistory = (workflowId: string) =>
+  JSON.parse(system().rawHistory(workflowId)) as { events: Array<Record<string, unknown>> };
 
 /**
  * Everything readable in a raw history: every string, and every payload's bytes base64-decoded, with the places where

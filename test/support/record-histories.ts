@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { temporalCliPath } from '../../lib/temporal';
 import { deviceWorkflowId } from '../../workflows/messages';
 import { expectError, register, registrationHandle, path as route, uniqueEmail, withDevice } from './flow';
 import { codeIn } from './smtp';
@@ -17,18 +15,7 @@ async function main() {
   await startSystem();
   const out = (name: string) => path.join(__dirname, '..', 'histories', `${name}.json`);
   const save = async (name: string, workflowId: string) => {
-    // The CLI's JSON is the canonical history format (the SDK's historyFromJSON reads it).
-    const json = execFileSync(temporalCliPath(), [
-      'workflow',
-      'show',
-      '--workflow-id',
-      workflowId,
-      '--address',
-      system().temporal.address,
-      '--output',
-      'json',
-    ]);
-    writeFileSync(out(name), json);
+    writeFileSync(out(name), system().rawHistory(workflowId));
   };
   try {
     await system().createOrganisation('replay');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +16,7 @@ import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import { createSecrets, type Secrets } from '../../lib/secrets';
-import { startDevServer, type TemporalConnections } from '../../lib/temporal';
+import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
 import type { FlowTimings, Platform } from '../../workflows/messages';
 import { MailCatcher } from './smtp';
@@ -169,6 +170,17 @@ export class TestSystem {
     await this.db.close();
     await Promise.all([this.mail.stop(), this.twilio.stop()]);
     rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * A workflow's history exactly as Temporal stores it (no codec), in the CLI's JSON: what an operator or a database
+   * backup sees, and the canonical format the SDK's historyFromJSON reads.
+   */
+  rawHistory(workflowId: string): string {
+    return execFileSync(temporalCliPath(), [
+      ...['workflow', 'show', '--workflow-id', workflowId],
+      ...['--address', this.temporal.address, '--output', 'json'],
+    ]).toString();
   }
 
   async setSystem(settings: {
