@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Models } from '../db/models';
 import type { Secrets } from '../lib/secrets';
@@ -5,6 +6,8 @@ import { workflowRun } from './context';
 import { deliverOnce } from './delivery';
 
 export interface MailMessage {
+  /** The delivery key: also the Message-ID, so a resend after a crash is recognisably the same message. */
+  key: string;
   to: string;
   subject: string;
   text: string;
@@ -18,8 +21,9 @@ export interface Mailer {
 export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
   const transport = nodemailer.createTransport(smtpUrl);
   return {
-    async send(message) {
-      await transport.sendMail({ from, ...message });
+    async send({ key, ...message }) {
+      const messageId = `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@self-service-setup>`;
+      await transport.sendMail({ from, messageId, ...message });
     },
   };
 }
@@ -50,8 +54,10 @@ export function createMailActivities({ models, mailer, secrets, publicUrl }: Mai
       const { workflowId, runKey } = workflowRun();
       const code = secrets.verificationCode(runKey, input.codeNumber);
       const link = `${publicUrl}/setup/verify?registration=${encodeURIComponent(secrets.registrationId(workflowId))}&code=${code}`;
-      await deliverOnce(models, `code/${runKey}/${input.codeNumber}`, 'mail', () =>
+      const key = `code/${runKey}/${input.codeNumber}`;
+      await deliverOnce(models, key, 'mail', () =>
         mailer.send({
+          key,
           to: input.email,
           subject: `Your verification code: ${code}`,
           text: [
@@ -67,8 +73,10 @@ export function createMailActivities({ models, mailer, secrets, publicUrl }: Mai
     },
 
     async sendEnrolledMail(input: { email: string; deviceId: string; deviceName: string }) {
-      await deliverOnce(models, `enrolled/${input.deviceId}`, 'mail', () =>
+      const key = `enrolled/${input.deviceId}`;
+      await deliverOnce(models, key, 'mail', () =>
         mailer.send({
+          key,
           to: input.email,
           subject: `Your device is enrolled: ${input.deviceName}`,
           text: `Your device "${input.deviceName}" has checked in and is now managed by your organisation.`,

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -8,6 +8,7 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { encryptingDataConverter, newCodecKey, parseCodecKeys } from '../lib/codec';
 import { startDevServer, type TemporalConnections } from '../lib/temporal';
+import { healthy, post, sleep, spawnEntry, stop, waitFor } from '../test/support/processes';
 import { codeIn, MailCatcher } from '../test/support/smtp';
 import { FLOOR_STEPS, type FloorStep, floor, floorUpdates } from './floor-workflow';
 
@@ -34,7 +35,6 @@ const OPEN = Number(options.open);
 const PRODUCT_STEPS = ['register', 'verify', 'profile', 'device', 'checkin'] as const;
 type Timings = Record<FloorStep, number>;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -86,11 +86,7 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     ...env,
   };
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [];
-  const start = (entry: string) =>
-    spawn(process.execPath, [...profiling, '--import', 'tsx', path.join(__dirname, '..', 'main', entry)], {
-      env: shared,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+  const start = (entry: 'api.ts' | 'worker.ts') => spawnEntry(entry, shared, profiling);
   // The worker first: it migrates and seeds the demo organisation before the API opens the same SQLite file.
   const worker = start('worker.ts');
   await waitFor(async () => {
@@ -103,30 +99,11 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     } finally {
       await db.close();
     }
-  });
+  }, 'the worker to seed the database');
   const api = start('api.ts');
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true);
+  await healthy(url);
   return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY };
-}
-
-async function waitFor(probe: () => Promise<boolean>, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the product to start');
-    await sleep(200);
-  }
-}
-
-async function post(url: string, body: unknown, token?: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify(body),
-  });
-  const answer = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
 }
 
 function summarise(results: Timings[], seconds: number) {
@@ -266,10 +243,7 @@ async function main() {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nfull results: ${file}`);
 
-  for (const child of [product.api, product.worker]) child.kill('SIGTERM');
-  await Promise.all(
-    [product.api, product.worker].map((child: ChildProcess) => new Promise((resolve) => child.once('exit', resolve))),
-  );
+  await stop([product.api, product.worker]);
   floorWorker.shutdown();
   await floorRunning;
   await temporal.close();

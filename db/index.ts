@@ -12,6 +12,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Advisory-lock key that serialises migrations across processes (any constant shared by all of them). */
+const MIGRATION_LOCK = 0x5e1f5e7;
+
 /** Migrations in order; listed here rather than globbed so the bundle of a process is what it runs. */
 const MIGRATIONS = [
   { name: '001-initial', ...initial },
@@ -32,12 +35,22 @@ export async function openDatabase(url: string): Promise<Database> {
   } else {
     sequelize = new Sequelize(url, { logging: false, pool: { max: 10 } });
   }
-  await new Umzug({
-    migrations: MIGRATIONS,
-    context: sequelize.getQueryInterface(),
-    storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
-    logger: undefined,
-  }).up();
+  const migrate = () =>
+    new Umzug({
+      migrations: MIGRATIONS,
+      context: sequelize.getQueryInterface(),
+      storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
+      logger: undefined,
+    }).up();
+  if (sequelize.getDialect() === 'postgres') {
+    // Several API and worker processes start at once on one database: one migrates, the others wait for it.
+    await sequelize.transaction(async (transaction) => {
+      await sequelize.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`, { transaction });
+      await migrate();
+    });
+  } else {
+    await migrate();
+  }
   const models = defineModels(sequelize);
   return { sequelize, models, close: () => sequelize.close() };
 }

@@ -1,3 +1,4 @@
+import { UniqueConstraintError } from 'sequelize';
 import type { Database } from './index';
 
 export const DEMO_ORGANISATION = 'demo';
@@ -6,7 +7,17 @@ export const DEMO_ORGANISATION = 'demo';
  * On an empty database (embedded default), one clearly named demo organisation with an account template and a
  * device template per platform, so the flow works out of the box. Does nothing once any organisation exists.
  */
-export async function seedDemoIfEmpty({ sequelize, models }: Database): Promise<boolean> {
+export async function seedDemoIfEmpty(db: Database): Promise<boolean> {
+  try {
+    return await seed(db);
+  } catch (error) {
+    // Another process seeded the same empty database at the same moment.
+    if (error instanceof UniqueConstraintError) return false;
+    throw error;
+  }
+}
+
+function seed({ sequelize, models }: Database): Promise<boolean> {
   return sequelize.transaction(async (transaction) => {
     if ((await models.Organisation.count({ transaction })) > 0) return false;
     const organisation = await models.Organisation.create(

@@ -425,6 +425,7 @@ describe('the web pages, in Chromium', function () {
     const { models } = system().db;
     const link = 'http://localhost:3000/setup/verify?registration=abc&code=123456';
     await createOutboxMailer(models).send({
+      key: 'outbox-test',
       to: 'outbox@example.com',
       subject: 'Your verification code: 123456',
       text: `Your verification code is 123456.\n\nOr confirm your address with one click: ${link}\n<b>not bold</b>`,

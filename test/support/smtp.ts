@@ -3,6 +3,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
+  messageId: string;
   to: string;
   subject: string;
   text: string;
@@ -20,7 +21,12 @@ export class MailCatcher {
       simpleParser(stream)
         .then((mail: ParsedMail) => {
           const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
-          this.messages.push({ to: to?.value[0]?.address ?? '', subject: mail.subject ?? '', text: mail.text ?? '' });
+          this.messages.push({
+            messageId: mail.messageId ?? '',
+            to: to?.value[0]?.address ?? '',
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+          });
           for (const wake of this.waiters.splice(0)) wake();
           callback();
         })
