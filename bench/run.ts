@@ -10,6 +10,7 @@ import { encryptingDataConverter, newCodecKey, parseCodecKeys } from '../lib/cod
 import { startDevServer, type TemporalConnections } from '../lib/temporal';
 import { healthy, post, sleep, spawnEntry, stop, waitFor } from '../test/support/processes';
 import { codeIn, MailCatcher } from '../test/support/smtp';
+import { REGISTRATION_EMAIL } from '../workflows/search-attributes';
 import { FLOOR_STEPS, type FloorStep, floor, floorUpdates } from './floor-workflow';
 
 /**
@@ -133,7 +134,9 @@ async function main() {
     maxCachedWorkflows: 500,
   });
   const floorRunning = floorWorker.run();
-  const registrationTtl = OPEN > 0 ? `${Math.max(120, Math.ceil(OPEN / 15) + 120)}s` : '1d';
+  // Long enough for all of them to be open at once while measuring (they open at ~15-20/s), short enough to wait for.
+  const registrationTtlSeconds = OPEN > 0 ? Math.max(120, Math.ceil(OPEN / 15) + 60) : 86_400;
+  const registrationTtl = `${registrationTtlSeconds}s`;
   const product = await startProduct(dir, temporal.address, smtpUrl, { REGISTRATION_TTL: registrationTtl });
   const productClient = new Client({
     connection: temporal.client.connection,
@@ -216,7 +219,10 @@ async function main() {
   const floorSample = `bench-floor/${run}/0`;
   const floorEvents = (await plainClient.workflow.getHandle(floorSample).fetchHistory()).events?.length ?? 0;
 
-  const open = OPEN > 0 ? await openRegistrations(OPEN, productRegistration, product, mail) : undefined;
+  const open =
+    OPEN > 0
+      ? await openRegistrations(OPEN, productRegistration, product, productClient, registrationTtlSeconds * 1000)
+      : undefined;
 
   const report = {
     date: new Date().toISOString(),
@@ -259,7 +265,8 @@ async function openRegistrations(
   n: number,
   productRegistration: (label: string) => Promise<Timings>,
   product: { api: ChildProcess; worker: ChildProcess; url: string },
-  mail: MailCatcher,
+  client: Client,
+  ttlMs: number,
 ) {
   const register = async (label: string, i: number) => {
     const t: Partial<Timings> = {};
@@ -277,15 +284,27 @@ async function openRegistrations(
   const during = (await pool(1, 50, (i) => register('during', i))).results.map((r) => r.register);
   const workerMiB = rssMiB(product.worker.pid);
   await productRegistration('during-open');
-  const mailed = mail.messages.length;
+  const workerWhileOpen = { workerMiB, workerPeakMiB: rssMiB(product.worker.pid, 'VmHWM') };
+
+  // Expiry is a server-side timer per registration: wait until the last one is due, then look at when each closed.
+  const lastDue = opened + openSeconds * 1000 + ttlMs;
+  console.log(`waiting ${Math.round((lastDue - Date.now()) / 1000)} s for them to expire…`);
+  await sleep(Math.max(0, lastDue - Date.now()) + 30_000);
+  const lateness: number[] = [];
+  const query = `WorkflowType = 'registration' AND RegistrationStep = 'expired'`;
+  for await (const run of client.workflow.list({ query, pageSize: 1000 })) {
+    if (!run.typedSearchAttributes.get(REGISTRATION_EMAIL)?.startsWith('open.') || !run.closeTime) continue;
+    lateness.push(run.closeTime.getTime() - run.startTime.getTime() - ttlMs);
+  }
   return {
     registrations: n,
     openedPerSecond: n / openSeconds,
-    workerMiB,
-    workerPeakMiB: rssMiB(product.worker.pid, 'VmHWM'),
+    ...workerWhileOpen,
     registerP99EmptyMs: percentile(before, 99),
     registerP99WhileOpenMs: percentile(during, 99),
-    mailsSent: mailed,
+    expired: lateness.length,
+    expiryLatenessP50Ms: percentile(lateness, 50),
+    expiryLatenessMaxMs: Math.max(...lateness),
   };
 }
 
@@ -333,6 +352,9 @@ function print(report: {
     console.log(`\n${report.open.registrations} open registrations (waiting at verify-email):`);
     console.log(
       `  opened at ${f(report.open.openedPerSecond ?? Number.NaN)}/s; worker ${report.open.workerMiB} MiB (peak ${report.open.workerPeakMiB}); register p99 ${f(report.open.registerP99EmptyMs ?? Number.NaN)} ms empty → ${f(report.open.registerP99WhileOpenMs ?? Number.NaN)} ms while open`,
+    );
+    console.log(
+      `  expired afterwards: ${report.open.expired} of ${report.open.registrations}; lateness after their TTL p50 ${f((report.open.expiryLatenessP50Ms ?? Number.NaN) / 1000)} s, max ${f((report.open.expiryLatenessMaxMs ?? Number.NaN) / 1000)} s`,
     );
   }
 }
