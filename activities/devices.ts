@@ -1,5 +1,5 @@
 import type { Models } from '../db/models';
-import { offeredPlatforms, openOrganisation } from '../db/policy';
+import { offeredPlatforms } from '../db/policy';
 import type { Secrets } from '../lib/secrets';
 import { domainError } from '../workflows/errors';
 import type { IssuedDevice } from '../workflows/messages';
@@ -22,8 +22,8 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
       const existing = await models.Device.findByPk(id);
       if (existing) return { name: existing.name };
 
-      const organisation = await openOrganisation(models, input.organisation);
-      const template = (await offeredPlatforms(models, organisation)).get(platform);
+      const { organisation, offered } = await offeredPlatforms(models, input.organisation);
+      const template = offered.get(platform);
       if (!template)
         throw domainError('platform_not_available', `${organisation.name} does not offer ${platform} devices.`);
       const device = await models.Device.create({

@@ -125,8 +125,8 @@ export function createRegistrationService({ client, models, secrets, config }: A
 
     async status(registrationId: string, token: string) {
       const { step, organisation, email, devices } = await view(registrationId, token);
-      const offered = await openOrganisation(models, organisation).then(
-        (org) => offeredPlatforms(models, org),
+      const offered = await offeredPlatforms(models, organisation).then(
+        (open) => open.offered,
         () => new Map(),
       );
       return {

@@ -10,6 +10,10 @@ import type { DeviceTemplate, Models, Organisation } from './models';
 
 /** The organisation a registration step is for, after the system-wide and organisation switches. */
 export async function openOrganisation(models: Models, slug: string | undefined): Promise<Organisation> {
+  return (await openWithSettings(models, slug)).organisation;
+}
+
+async function openWithSettings(models: Models, slug: string | undefined) {
   const settings = await models.SystemSettings.findOne();
   if (!settings?.deviceSetupEnabled) {
     throw domainError('self_service_disabled', 'Device self-service setup is not available at the moment.');
@@ -27,7 +31,7 @@ export async function openOrganisation(models: Models, slug: string | undefined)
   if (!organisation.enabled || organisation.accountTemplateId == null) {
     throw domainError('organisation_disabled', `${organisation.name} does not take self-service registrations.`);
   }
-  return organisation;
+  return { organisation, settings };
 }
 
 export function assertEmailAllowed(organisation: Organisation, email: string): void {
@@ -36,15 +40,16 @@ export function assertEmailAllowed(organisation: Organisation, email: string): v
   }
 }
 
-/** The device template per platform the organisation offers now; Android only with SMS installation codes on. */
+/**
+ * The open organisation (as `openOrganisation`) and the device template per platform it offers now; Android only with
+ * SMS installation codes on. One read of the system settings serves both.
+ */
 export async function offeredPlatforms(
   models: Models,
-  organisation: Organisation,
-): Promise<Map<Platform, DeviceTemplate>> {
-  const [settings, rows] = await Promise.all([
-    models.SystemSettings.findOne(),
-    models.OrganisationDeviceTemplate.findAll({ where: { organisationId: organisation.id } }),
-  ]);
+  slug: string,
+): Promise<{ organisation: Organisation; offered: Map<Platform, DeviceTemplate> }> {
+  const { organisation, settings } = await openWithSettings(models, slug);
+  const rows = await models.OrganisationDeviceTemplate.findAll({ where: { organisationId: organisation.id } });
   const templates = await models.DeviceTemplate.findAll({
     where: { id: rows.map((row) => row.deviceTemplateId), organisationId: organisation.id },
   });
@@ -52,8 +57,8 @@ export async function offeredPlatforms(
   for (const platform of PLATFORMS) {
     const template = templates.find((t) => t.id === rows.find((row) => row.platform === platform)?.deviceTemplateId);
     if (!template || template.platform !== platform) continue;
-    if (platform === 'android' && !settings?.platforms.android?.useSmsInstallationCode) continue;
+    if (platform === 'android' && !settings.platforms.android?.useSmsInstallationCode) continue;
     offered.set(platform, template);
   }
-  return offered;
+  return { organisation, offered };
 }
