@@ -55,5 +55,23 @@ export function createAccountActivities({ models }: { models: Models }) {
         throw domainError('account_exists', 'An account with this address already exists in this organisation.');
       }
     },
+
+    /**
+     * A new password from a confirmed reset code; every session of the owner ends with it. Repeating it sets the same
+     * hash and ends nothing more.
+     */
+    async setPassword(input: { organisation: string; email: string; passwordHash: string }) {
+      const organisation = await models.Organisation.findOne({ where: { slug: input.organisation } });
+      const user =
+        organisation && (await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } }));
+      if (!user) throw domainError('invalid_code', 'That code is not right.');
+      await models.User.sequelize?.transaction(async (transaction) => {
+        await user.update({ passwordHash: input.passwordHash }, { transaction });
+        await models.OwnerSession.update(
+          { endedAt: new Date() },
+          { where: { userId: user.id, endedAt: null }, transaction },
+        );
+      });
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { Op, Transaction } from 'sequelize';
 import type { Models } from '../db/models';
 import { offeredPlatforms } from '../db/policy';
 import type { Secrets } from '../lib/secrets';
@@ -8,10 +9,22 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
   const linkHash = (deviceId: string, linkNumber: number) =>
     secrets.keyedHash('link', secrets.linkToken(deviceId, linkNumber));
 
+  /** The device template the organisation offers for a platform now; a withdrawn platform is a clear refusal. */
+  const templateFor = async (slug: string, platform: IssuedDevice['platform']) => {
+    const { organisation, offered } = await offeredPlatforms(models, slug);
+    const template = offered.get(platform);
+    if (!template)
+      throw domainError('platform_not_available', `${organisation.name} does not offer ${platform} devices.`);
+    return { organisation, template };
+  };
+
+  const sequelize = () => models.Device.sequelize as NonNullable<typeof models.Device.sequelize>;
+
   return {
     /**
      * The device record, made from the platform's device template as the organisation offers it now, with the hash
-     * of its first provisioning link. Keyed by the device id the workflow chose: a retry finds the record it made.
+     * of its first provisioning link, within the organisation's limit of devices per owner. Keyed by the device id the
+     * workflow chose: a retry finds the record it made.
      */
     async createDevice(input: {
       organisation: string;
@@ -22,26 +35,64 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
       const existing = await models.Device.findByPk(id);
       if (existing) return { name: existing.name };
 
-      const { organisation, offered } = await offeredPlatforms(models, input.organisation);
-      const template = offered.get(platform);
-      if (!template)
-        throw domainError('platform_not_available', `${organisation.name} does not offer ${platform} devices.`);
-      const device = await models.Device.create({
-        id,
-        organisationId: organisation.id,
-        userId: input.userId,
-        platform,
-        name: template.name,
-        deviceTemplateId: template.id,
-        groups: structuredClone(template.groups),
-        description: template.description,
-        management: structuredClone(template.management),
-        state: 'link-issued',
-        linkNumber,
-        linkTokenHash: linkHash(id, linkNumber),
-        linkExpiresAt: new Date(expiresAt),
+      const { organisation, template } = await templateFor(input.organisation, platform);
+      // Counting and inserting under the owner's row lock (one writer at a time on SQLite), so two devices added at
+      // once cannot both squeeze under the limit.
+      return sequelize().transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
+        await models.User.findByPk(input.userId, { transaction, lock: transaction.LOCK.UPDATE });
+        const kept = await models.Device.count({
+          where: { userId: input.userId, state: { [Op.ne]: 'removed' } },
+          transaction,
+        });
+        if (kept >= organisation.maxDevicesPerOwner) {
+          throw domainError(
+            'device_limit_reached',
+            `You already have ${kept} devices, the most ${organisation.name} allows. Remove one to add another.`,
+          );
+        }
+        const device = await models.Device.create(
+          {
+            id,
+            organisationId: organisation.id,
+            userId: input.userId,
+            platform,
+            name: template.name,
+            deviceTemplateId: template.id,
+            groups: structuredClone(template.groups),
+            description: template.description,
+            management: structuredClone(template.management),
+            state: 'link-issued',
+            linkNumber,
+            linkTokenHash: linkHash(id, linkNumber),
+            linkExpiresAt: new Date(expiresAt),
+          },
+          { transaction },
+        );
+        return { name: device.name };
       });
-      return { name: device.name };
+    },
+
+    /**
+     * A new link for a device whose link expired: the previous link stays dead (its hash is replaced). Only while the
+     * organisation still offers the platform. Repeating it for the same link number changes nothing.
+     */
+    async renewLink(input: { organisation: string; device: IssuedDevice }): Promise<{ name: string }> {
+      const { id, platform, linkNumber, expiresAt } = input.device;
+      await templateFor(input.organisation, platform);
+      const [changed] = await models.Device.update(
+        {
+          state: 'link-issued',
+          linkNumber,
+          linkTokenHash: linkHash(id, linkNumber),
+          linkExpiresAt: new Date(expiresAt),
+        },
+        { where: { id, linkNumber: linkNumber - 1, state: 'link-expired' } },
+      );
+      const device = await models.Device.findByPk(id);
+      if (changed === 1 || (device?.linkNumber === linkNumber && device.state !== 'removed')) {
+        return { name: (device as { name: string }).name };
+      }
+      throw domainError('wrong_step', 'This device already has a newer link, or it has been removed.');
     },
 
     /** The first check-in: the device is enrolled and its link spent. Repeating it for the same link changes nothing. */
@@ -62,5 +113,18 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
         { where: { id: input.deviceId, linkNumber: input.linkNumber, state: 'link-issued' } },
       );
     },
+
+    /** The owner removed the device: its link refuses from now on, and it no longer counts against the limit. */
+    async removeDevice(input: { deviceId: string }) {
+      await removeDeviceRecord(models, input.deviceId);
+    },
   };
+}
+
+/** Marks a device removed (once; a repeat keeps the first time). Shared with the API for devices no run holds. */
+export async function removeDeviceRecord(models: Models, deviceId: string): Promise<void> {
+  await models.Device.update(
+    { state: 'removed', removedAt: new Date() },
+    { where: { id: deviceId, state: { [Op.ne]: 'removed' } } },
+  );
 }

@@ -45,42 +45,88 @@ export interface MailDeps {
 }
 
 export function createMailActivities({ models, mailer, secrets, publicUrl }: MailDeps) {
+  /**
+   * Makes the run's n-th code, mails it, and returns only its keyed hash: the code itself never reaches the workflow.
+   * Derived from the run and n, so a retry mails the same code.
+   */
+  const mailCode = async (
+    kind: 'code' | 'reset',
+    to: string,
+    codeNumber: number,
+    compose: (code: string, runWorkflowId: string) => Pick<MailMessage, 'subject' | 'text'>,
+  ) => {
+    const { workflowId, runKey } = workflowRun();
+    const code = secrets.verificationCode(runKey, codeNumber);
+    const key = `${kind}/${runKey}/${codeNumber}`;
+    await deliverOnce(models, key, 'mail', () => mailer.send({ key, to, ...compose(code, workflowId) }));
+    return { codeHash: secrets.keyedHash(kind, code) };
+  };
+
+  const sendOnce = (key: string, to: string, subject: string, text: string) =>
+    deliverOnce(models, key, 'mail', () => mailer.send({ key, to, subject, text }));
+
   return {
+    /** The registration's n-th verification code, with a one-click link. */
+    sendVerificationCode: (input: { email: string; codeNumber: number; codeTtlMinutes: number }) =>
+      mailCode('code', input.email, input.codeNumber, (code, workflowId) => ({
+        subject: `Your verification code: ${code}`,
+        text: [
+          `Your verification code is ${code}.`,
+          '',
+          `Or confirm your address with one click: ${publicUrl}/setup/verify?registration=${encodeURIComponent(secrets.registrationId(workflowId))}&code=${code}`,
+          '',
+          `The code is valid for ${input.codeTtlMinutes} minutes. If you did not ask for it, ignore this message.`,
+        ].join('\n'),
+      })),
+
     /**
-     * Makes the registration's n-th verification code, mails it with a one-click link, and returns only the code's
-     * keyed hash: the code itself never reaches the workflow. Derived from the run and n, so a retry mails the same code.
+     * The n-th password-reset code of an owner. An address with no account in the organisation gets no mail and a
+     * null hash, which no code matches: the requester cannot tell the difference.
      */
-    async sendVerificationCode(input: { email: string; codeNumber: number; codeTtlMinutes: number }) {
-      const { workflowId, runKey } = workflowRun();
-      const code = secrets.verificationCode(runKey, input.codeNumber);
-      const link = `${publicUrl}/setup/verify?registration=${encodeURIComponent(secrets.registrationId(workflowId))}&code=${code}`;
-      const key = `code/${runKey}/${input.codeNumber}`;
-      await deliverOnce(models, key, 'mail', () =>
-        mailer.send({
-          key,
-          to: input.email,
-          subject: `Your verification code: ${code}`,
-          text: [
-            `Your verification code is ${code}.`,
-            '',
-            `Or confirm your address with one click: ${link}`,
-            '',
-            `The code is valid for ${input.codeTtlMinutes} minutes. If you did not ask for it, ignore this message.`,
-          ].join('\n'),
-        }),
-      );
-      return { codeHash: secrets.keyedHash('code', code) };
+    async sendResetCode(input: { organisation: string; email: string; codeNumber: number; codeTtlMinutes: number }) {
+      const organisation = await models.Organisation.findOne({ where: { slug: input.organisation } });
+      const user =
+        organisation && (await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } }));
+      if (!user) return { codeHash: null };
+      return mailCode('reset', input.email, input.codeNumber, (code) => ({
+        subject: `Your password reset code: ${code}`,
+        text: [
+          `Your password reset code is ${code}.`,
+          '',
+          `Enter it at ${publicUrl}/setup/${input.organisation}/reset-password to choose a new password.`,
+          '',
+          `The code is valid for ${input.codeTtlMinutes} minutes. If you did not ask for it, ignore this message: your password stays as it is.`,
+        ].join('\n'),
+      }));
     },
 
     async sendEnrolledMail(input: { email: string; deviceId: string; deviceName: string }) {
-      const key = `enrolled/${input.deviceId}`;
-      await deliverOnce(models, key, 'mail', () =>
-        mailer.send({
-          key,
-          to: input.email,
-          subject: `Your device is enrolled: ${input.deviceName}`,
-          text: `Your device "${input.deviceName}" has checked in and is now managed by your organisation.`,
-        }),
+      await sendOnce(
+        `enrolled/${input.deviceId}`,
+        input.email,
+        `Your device is enrolled: ${input.deviceName}`,
+        `Your device "${input.deviceName}" has checked in and is now managed by your organisation.`,
+      );
+    },
+
+    /** The one reminder for a link that has not been used yet (keyed by device and link number). */
+    async sendLinkReminder(input: {
+      organisation: string;
+      email: string;
+      deviceId: string;
+      linkNumber: number;
+      deviceName: string;
+      expiresAt: string;
+    }) {
+      await sendOnce(
+        `reminder/${input.deviceId}/${input.linkNumber}`,
+        input.email,
+        `Your setup link expires soon: ${input.deviceName}`,
+        [
+          `The link to set up your device "${input.deviceName}" has not been used yet. It expires at ${input.expiresAt}.`,
+          '',
+          `Open ${publicUrl}/setup/${input.organisation}/devices to see it again, or to get a new one once it has expired.`,
+        ].join('\n'),
       );
     },
   };

@@ -4,7 +4,10 @@ import { createAuth } from './auth';
 import { codecRoutes } from './codec';
 import type { ApiDeps } from './context';
 import { errorHandler, HttpError } from './errors';
+import { meRoutes } from './me';
 import { openApiDocument } from './openapi';
+import { createOwnerDevices } from './owner-devices';
+import { createOwnerAccounts } from './owners';
 import { provisioningRoutes } from './provisioning';
 import { createRegistrationService } from './registrations';
 import { settingsRoutes } from './settings';
@@ -36,11 +39,13 @@ export function createApp(deps: ApiDeps): express.Express {
     codecRoutes(deps.config.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
   );
   const registrations = createRegistrationService(deps);
+  const owners = { accounts: createOwnerAccounts(deps), devices: createOwnerDevices(deps) };
   app.use('/api/setup', setupRoutes(registrations, deps.config));
+  app.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
   app.use('/api', provisioning.api);
   app.use('/api', settingsRoutes(deps, auth));
   app.use(provisioning.pages);
-  app.use(webRoutes(registrations, deps));
+  app.use(webRoutes(registrations, owners, deps));
 
   app.use((_req, _res, next) => next(new HttpError('not_found', 'There is nothing at this address.')));
   app.use(errorHandler(deps.logger));

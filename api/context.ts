@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { RateLimitStore } from '../db';
 import type { Models } from '../db/models';
+import type { OwnerRules } from '../lib/config';
 import type { Secrets } from '../lib/secrets';
 import type { FlowTimings } from '../workflows/messages';
 import type { CodecEndpointConfig } from './codec';
@@ -9,12 +11,15 @@ import type { CodecEndpointConfig } from './codec';
 export interface ApiDeps {
   client: Client;
   models: Models;
+  /** Where counters shared by every API process live (failed sign-ins). */
+  rateLimitStore: RateLimitStore;
   secrets: Secrets;
   logger: Logger;
   config: {
     publicUrl: string;
     taskQueue: string;
     timings: FlowTimings;
+    owners: OwnerRules;
     /** Registrations one client address may start per minute. */
     registrationsPerMinute: number;
     codec: CodecEndpointConfig;

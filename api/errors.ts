@@ -32,6 +32,9 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   template_in_use: 409,
   organisation_exists: 409,
+  invalid_credentials: 401,
+  device_limit_reached: 409,
+  device_not_found: 404,
 };
 
 /** A domain error raised in the API itself (workflows and activities raise ApplicationFailures). */

@@ -30,6 +30,20 @@ export interface ProvisioningLink {
   expiresAt: string;
 }
 
+/** What the owner is shown for an issued link: the URL (derived from the device id and link number) and the steps. */
+export function provisioningLink(
+  { config, secrets }: Pick<ApiDeps, 'config' | 'secrets'>,
+  { id, platform, linkNumber, expiresAt }: IssuedDevice,
+): ProvisioningLink {
+  return {
+    id,
+    platform,
+    provisioningUrl: provisioningUrl(config.publicUrl, secrets.linkToken(id, linkNumber)),
+    instructions: INSTRUCTIONS[platform],
+    expiresAt,
+  };
+}
+
 /**
  * What a device owner can do with a registration, over the registration workflow's messages: the one place both the
  * JSON API (api/setup.ts) and the web pages use. Secrets are hashed here, before anything reaches Temporal.
@@ -81,13 +95,7 @@ export function createRegistrationService({ client, models, secrets, config }: A
     return answer.registration;
   };
 
-  const link = ({ id, platform, linkNumber, expiresAt }: IssuedDevice): ProvisioningLink => ({
-    id,
-    platform,
-    provisioningUrl: provisioningUrl(config.publicUrl, secrets.linkToken(id, linkNumber)),
-    instructions: INSTRUCTIONS[platform],
-    expiresAt,
-  });
+  const link = (issued: IssuedDevice) => provisioningLink({ config, secrets }, issued);
 
   const service = {
     /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */

@@ -19,14 +19,31 @@ const name = z.string().trim().min(1, 'required').max(100);
 export const createRegistrationBody = z.strictObject({ organisation: slug.optional(), email });
 export const verifyBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the e-mail') });
 export const emptyBody = z.strictObject({});
+const newPassword = z.string().min(10, 'at least 10 characters').max(200, 'at most 200 characters');
 export const profileBody = z.strictObject({
   firstName: name,
   lastName: name,
   phone: phone.optional(),
-  password: z.string().min(10, 'at least 10 characters').max(200, 'at most 200 characters'),
+  password: newPassword,
 });
 export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: phone.optional() });
+export const phoneBody = z.strictObject({ phone: phone.optional() });
 export const checkInBody = z.strictObject({ deviceInfo: z.record(z.string(), z.unknown()).optional() });
+
+/** A returning owner: sign-in, password reset (the typed password is only bounded: old passwords keep working). */
+export const signInBody = z.strictObject({
+  organisation: slug.optional(),
+  email,
+  password: z.string().min(1).max(200),
+});
+export const passwordResetBody = z.strictObject({ organisation: slug.optional(), email });
+export const passwordResetConfirmBody = passwordResetBody.extend({
+  code: verifyBody.shape.code,
+  password: newPassword,
+});
+/** Device ids are UUIDs the workflow chose. */
+export const deviceIdParam = z.uuid();
+
 /** Path parameters of opaque tokens and ids: bounded, URL-safe base64. */
 export const opaqueParam = z.string().regex(/^[A-Za-z0-9_-]{16,512}$/);
 

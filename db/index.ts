@@ -1,15 +1,39 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Sequelize } from 'sequelize';
+import sqlite3 from 'sqlite3';
 import { SequelizeStorage, Umzug } from 'umzug';
 import * as initial from './migrations/001-initial';
 import * as apiTokens from './migrations/002-api-tokens';
+import * as returningOwners from './migrations/003-returning-owners';
 import { defineModels, type Models } from './models';
 
 export interface Database {
   sequelize: Sequelize;
   models: Models;
+  rateLimitStore: RateLimitStore;
   close(): Promise<void>;
+}
+
+/** What rate-limiter-flexible needs to keep its counters in this database (table `sign_in_limits`). */
+export type RateLimitStore =
+  | { dialect: 'sqlite'; storeClient: sqlite3.Database; storeType: 'sqlite3' }
+  | { dialect: 'postgres'; storeClient: Sequelize; storeType: 'sequelize' };
+
+/**
+ * The rate-limit store over the same database. SQLite gets its own connection: the limiter runs its own transactions,
+ * which must not interleave with Sequelize's statements on a shared one.
+ */
+function openRateLimitStore(sequelize: Sequelize, storage: string): { store: RateLimitStore; close(): Promise<void> } {
+  if (sequelize.getDialect() === 'postgres') {
+    return { store: { dialect: 'postgres', storeClient: sequelize, storeType: 'sequelize' }, close: async () => {} };
+  }
+  const connection = new sqlite3.Database(storage);
+  connection.configure('busyTimeout', 5000);
+  return {
+    store: { dialect: 'sqlite', storeClient: connection, storeType: 'sqlite3' },
+    close: () => new Promise((resolve) => connection.close(() => resolve())),
+  };
 }
 
 /** Advisory-lock key that serialises migrations across processes (any constant shared by all of them). */
@@ -19,13 +43,14 @@ const MIGRATION_LOCK = 0x5e1f5e7;
 const MIGRATIONS = [
   { name: '001-initial', ...initial },
   { name: '002-api-tokens', ...apiTokens },
+  { name: '003-returning-owners', ...returningOwners },
 ];
 
 /** Opens the database named by a URL (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
 export async function openDatabase(url: string): Promise<Database> {
   let sequelize: Sequelize;
-  if (url.startsWith('sqlite:')) {
-    const storage = url.slice('sqlite:'.length);
+  const storage = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : '';
+  if (storage) {
     if (storage !== ':memory:') mkdirSync(path.dirname(path.resolve(storage)), { recursive: true });
     sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false, retry: { max: 10 } });
     // WAL lets the API read while a worker writes; busy_timeout makes writers from other processes wait, not fail.
@@ -52,5 +77,14 @@ export async function openDatabase(url: string): Promise<Database> {
     await migrate();
   }
   const models = defineModels(sequelize);
-  return { sequelize, models, close: () => sequelize.close() };
+  const limits = openRateLimitStore(sequelize, storage);
+  return {
+    sequelize,
+    models,
+    rateLimitStore: limits.store,
+    close: async () => {
+      await limits.close();
+      await sequelize.close();
+    },
+  };
 }

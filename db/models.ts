@@ -29,6 +29,8 @@ export class Organisation extends Model<InferAttributes<Organisation>, InferCrea
   declare enabled: CreationOptional<boolean>;
   declare emailRequirement: CreationOptional<string | null>;
   declare accountTemplateId: CreationOptional<number | null>;
+  /** Devices one owner may have that are not removed. */
+  declare maxDevicesPerOwner: CreationOptional<number>;
 }
 
 export class AccountTemplate extends Model<InferAttributes<AccountTemplate>, InferCreationAttributes<AccountTemplate>> {
@@ -99,7 +101,19 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare linkExpiresAt: Date;
   declare enrolledAt: CreationOptional<Date | null>;
   declare deviceInfo: CreationOptional<Record<string, unknown> | null>;
+  declare removedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
+}
+
+/** A device owner's sign-in; only the keyed hash of its token is kept. Ends on sign-out, idleness, age or reset. */
+export class OwnerSession extends Model<InferAttributes<OwnerSession>, InferCreationAttributes<OwnerSession>> {
+  declare id: CreationOptional<number>;
+  declare tokenHash: string;
+  declare userId: number;
+  declare createdAt: CreationOptional<Date>;
+  declare lastSeenAt: Date;
+  declare expiresAt: Date;
+  declare endedAt: CreationOptional<Date | null>;
 }
 
 /** A supervisor's or an organisation manager's API token; only its keyed hash is kept. */
@@ -151,6 +165,7 @@ export function defineModels(sequelize: Sequelize) {
       enabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       emailRequirement: { type: DataTypes.STRING(1000), allowNull: true },
       accountTemplateId: { type: DataTypes.INTEGER, allowNull: true },
+      maxDevicesPerOwner: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 5 },
     },
     options('organisations'),
   );
@@ -226,6 +241,7 @@ export function defineModels(sequelize: Sequelize) {
       linkExpiresAt: { type: DataTypes.DATE, allowNull: false },
       enrolledAt: { type: DataTypes.DATE, allowNull: true },
       deviceInfo: { type: DataTypes.JSON, allowNull: true },
+      removedAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
     },
     options('devices'),
@@ -261,6 +277,18 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('api_tokens'),
   );
+  OwnerSession.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      userId: { type: DataTypes.INTEGER, allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      lastSeenAt: { type: DataTypes.DATE, allowNull: false },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+      endedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    options('owner_sessions'),
+  );
   return {
     ApiToken,
     SystemSettings,
@@ -272,6 +300,7 @@ export function defineModels(sequelize: Sequelize) {
     Device,
     Delivery,
     OutboxMessage,
+    OwnerSession,
   };
 }
 

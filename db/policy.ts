@@ -34,6 +34,25 @@ async function openWithSettings(models: Models, slug: string | undefined) {
   return { organisation, settings };
 }
 
+/**
+ * The organisation a returning owner signs in to: named, or the default one. Unlike `openOrganisation` it does not
+ * ask whether self-service is on: an owner may still see and remove their devices while adding new ones is off.
+ */
+export async function ownersOrganisation(models: Models, slug: string | undefined): Promise<Organisation> {
+  let organisation: Organisation | null;
+  if (slug === undefined) {
+    const settings = await models.SystemSettings.findOne();
+    if (settings?.defaultOrganisationId == null) {
+      throw domainError('organisation_required', 'Say which organisation your account is with.');
+    }
+    organisation = await models.Organisation.findByPk(settings.defaultOrganisationId);
+  } else {
+    organisation = await models.Organisation.findOne({ where: { slug } });
+  }
+  if (!organisation) throw domainError('organisation_not_found', 'There is no organisation with that name.');
+  return organisation;
+}
+
 export function assertEmailAllowed(organisation: Organisation, email: string): void {
   if (!emailMeetsRequirement(organisation.emailRequirement, email)) {
     throw domainError('email_not_allowed', `${organisation.name} does not accept registrations from this address.`);

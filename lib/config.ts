@@ -58,6 +58,12 @@ const envSchema = z.object({
   REGISTRATION_TTL: duration('3d'),
   CODE_TTL: duration('15m'),
   LINK_TTL: duration('7d'),
+  LINK_REMINDER: duration('1d'),
+  SESSION_IDLE: duration('30m'),
+  SESSION_ABSOLUTE: duration('12h'),
+  SIGN_IN_WINDOW: duration('15m'),
+  SIGN_IN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+  SIGN_IN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
   RESEND_INTERVAL: duration('30s'),
   MAX_CODE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   MAX_RESENDS: z.coerce.number().int().min(0).default(5),
@@ -97,12 +103,24 @@ export interface Config {
   temporalUiOrigin: string;
   supervisorToken?: string;
   timings: FlowTimings;
+  owners: OwnerRules;
   registrationsPerMinute: number;
   seedDemo: boolean;
   logLevel: string;
   /** Shown on every web page: the site's name (in titles and the header) and a short help text (in the footer). */
   siteName: string;
   siteHelp: string;
+}
+
+/** Sign-in rules for returning device owners. */
+export interface OwnerRules {
+  /** A session ends after this long without a request, and in any case this long after sign-in. */
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  /** Failed sign-ins allowed per account and per client address within the window; past it, 429 until it passes. */
+  signInWindowMs: number;
+  signInFailuresPerAccount: number;
+  signInFailuresPerAddress: number;
 }
 
 /** Reads a secret kept in the data folder, creating it on first start (embedded default only). */
@@ -166,6 +184,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       resendIntervalMs: e.RESEND_INTERVAL,
       maxCodeAttempts: e.MAX_CODE_ATTEMPTS,
       maxResends: e.MAX_RESENDS,
+      linkReminderMs: e.LINK_REMINDER,
+    },
+    owners: {
+      sessionIdleMs: e.SESSION_IDLE,
+      sessionAbsoluteMs: e.SESSION_ABSOLUTE,
+      signInWindowMs: e.SIGN_IN_WINDOW,
+      signInFailuresPerAccount: e.SIGN_IN_FAILURES_PER_ACCOUNT,
+      signInFailuresPerAddress: e.SIGN_IN_FAILURES_PER_ADDRESS,
     },
     registrationsPerMinute: e.REGISTRATIONS_PER_MINUTE,
     seedDemo: e.SEED_DEMO === 'true',

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { Algorithm, hash } from '@node-rs/argon2';
+import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /**
  * Every secret the product hands out or keeps. Only keyed hashes of tokens and codes, and ids, travel through
@@ -15,6 +15,11 @@ const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2,
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2);
+}
+
+/** Whether a password matches its stored hash (with the parameters the hash was made with). */
+export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  return verify(passwordHash, password).catch(() => false);
 }
 
 export function randomToken(): string {

@@ -66,12 +66,14 @@ export async function startApi({ config, logger, db, temporal }: Base): Promise<
   const app = createApp({
     client: temporal.client,
     models: db.models,
+    rateLimitStore: db.rateLimitStore,
     secrets,
     logger,
     config: {
       publicUrl: config.publicUrl,
       taskQueue: config.temporal.taskQueue,
       timings: config.timings,
+      owners: config.owners,
       registrationsPerMinute: config.registrationsPerMinute,
       codec: {
         keys: config.codecKeys,

@@ -1,13 +1,19 @@
 import path from 'node:path';
 import express, { Router } from 'express';
 import type { ApiDeps } from '../api/context';
+import type { OwnerDevices } from '../api/owner-devices';
+import type { OwnerAccounts } from '../api/owners';
 import type { RegistrationService } from '../api/registrations';
 import { pageHeaders, sendPage } from './respond';
 import { setupPages } from './setup-pages';
 import { outboxPage } from './templates/outbox';
 
 /** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */
-export function webRoutes(registrations: RegistrationService, deps: ApiDeps): Router {
+export function webRoutes(
+  registrations: RegistrationService,
+  _owners: { accounts: OwnerAccounts; devices: OwnerDevices },
+  deps: ApiDeps,
+): Router {
   const site = { name: deps.config.siteName, help: deps.config.siteHelp };
   const router = Router();
   router.use('/assets', express.static(path.join(__dirname, 'static'), { index: false, maxAge: '1h' }));

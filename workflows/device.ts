@@ -1,7 +1,15 @@
 import { allHandlersFinished, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { domainError, unwrapDomainError } from './errors';
-import { checkInUpdate, type DeviceInput, type DeviceOutcome, type DeviceState, deviceStateQuery } from './messages';
+import {
+  checkInUpdate,
+  type DeviceInput,
+  type DeviceOutcome,
+  type DeviceState,
+  deviceLinkUpdate,
+  deviceStateQuery,
+  removeDeviceUpdate,
+} from './messages';
 import { stepActivities } from './util';
 
 const steps = () => stepActivities<Activities>();
@@ -11,36 +19,91 @@ const { sendProvisioningSms, sendEnrolledMail } = proxyActivities<Activities>({
 });
 
 /**
- * One device's provisioning: its single-use link is issued (and for Android sent by SMS), then the device checks in
- * before the link expires, or the link dies. The check-in is an update, so two check-ins racing get one winner.
+ * One device's provisioning link, for the first device of a registration (started by it as a child) and for every
+ * device a signed-in owner adds or relinks (started on its own, making its record first): the single-use link is
+ * issued (and for Android sent by SMS), the owner is reminded once before it expires, and then the device checks in,
+ * the owner removes it, or the link dies. Check-in and removal are updates, so racing requests get one winner.
+ *
+ * Runs started before reminders and owner-started runs carry neither `reminderBeforeMs` nor `record` in their input,
+ * so their histories replay on exactly the path they took (test/histories/before-returning-owners/).
  */
-export async function device({ email, device, deviceName, smsPhone }: DeviceInput): Promise<DeviceOutcome> {
+export async function device(input: DeviceInput): Promise<DeviceOutcome> {
+  const { email, device, smsPhone, record } = input;
   let state = 'link-issued' as DeviceState;
-  let checkingIn = false;
+  let deviceName = input.deviceName;
+  let refusal: unknown;
+  /** What is writing the record right now: a racing check-in or removal waits or is refused. */
+  let writing: 'check-in' | 'removal' | undefined;
+
+  const writingRecord = async <T>(what: typeof writing, work: () => Promise<T>): Promise<T> => {
+    writing = what;
+    try {
+      return await work();
+    } catch (error) {
+      throw unwrapDomainError(error);
+    } finally {
+      writing = undefined;
+    }
+  };
 
   setHandler(
     checkInUpdate,
-    async ({ deviceInfo }) => {
-      checkingIn = true;
-      try {
+    ({ deviceInfo }) =>
+      writingRecord('check-in', async () => {
         await steps().markEnrolled({ deviceId: device.id, linkNumber: device.linkNumber, deviceInfo });
         state = 'enrolled';
         return { state };
-      } catch (error) {
-        throw unwrapDomainError(error);
-      } finally {
-        checkingIn = false;
-      }
-    },
+      }),
     {
       validator: (_checkIn) => {
-        if (checkingIn || state === 'enrolled')
+        if (writing === 'check-in' || state === 'enrolled')
           throw domainError('link_used', 'This provisioning link has already been used.');
-        if (state !== 'link-issued') throw domainError('link_expired', 'This provisioning link has expired.');
+        if (state !== 'link-issued' || writing === 'removal' || deviceName === undefined)
+          throw domainError('link_expired', 'This provisioning link has expired.');
       },
     },
   );
+
+  setHandler(
+    removeDeviceUpdate,
+    async () => {
+      await condition(() => writing === undefined);
+      return writingRecord('removal', async () => {
+        await steps().removeDevice({ deviceId: device.id });
+        state = 'removed';
+        return { state };
+      });
+    },
+    {
+      validator: () => {
+        if (state === 'removed' || refusal !== undefined)
+          throw domainError('device_not_found', 'There is no such device.');
+        if (deviceName === undefined || writing === 'removal')
+          throw domainError('busy', 'This device is still being set up; try again.');
+      },
+    },
+  );
+
+  setHandler(deviceLinkUpdate, async () => {
+    await condition(() => deviceName !== undefined || refusal !== undefined);
+    if (refusal !== undefined) throw refusal;
+    return { device, deviceName: deviceName as string };
+  });
   setHandler(deviceStateQuery, () => state);
+
+  if (record) {
+    try {
+      const made =
+        record.kind === 'create'
+          ? await steps().createDevice({ organisation: input.organisation, userId: record.userId, device })
+          : await steps().renewLink({ organisation: input.organisation, device });
+      deviceName = made.name;
+    } catch (error) {
+      refusal = unwrapDomainError(error);
+      await condition(allHandlersFinished);
+      return { state: 'refused' };
+    }
+  }
 
   if (smsPhone) {
     // In the background: an SMS outage must not hold up the link the owner already has on screen.
@@ -49,14 +112,43 @@ export async function device({ email, device, deviceName, smsPhone }: DeviceInpu
     );
   }
 
-  const enrolled = await condition(() => state === 'enrolled', Math.max(Date.parse(device.expiresAt) - Date.now(), 1));
-  if (!enrolled) await condition(() => !checkingIn);
+  const settled = () => state !== 'link-issued';
+  const expiresAt = Date.parse(device.expiresAt);
+  const msUntil = (at: number) => Math.max(at - Date.now(), 1);
+  if (input.reminderBeforeMs !== undefined) {
+    // Halfway through a link shorter than the reminder lead, so the owner still has time to act on it.
+    const remindAt = Math.max(expiresAt - input.reminderBeforeMs, Date.now() + (expiresAt - Date.now()) / 2);
+    if (!(await condition(settled, msUntil(remindAt)))) remindInBackground(input, deviceName as string, expiresAt);
+  }
+
+  const settledInTime = await condition(settled, msUntil(expiresAt));
+  if (!settledInTime) await condition(() => writing === undefined);
   if (state === 'enrolled') {
-    await sendEnrolledMail({ email, deviceId: device.id, deviceName });
-  } else {
+    await sendEnrolledMail({ email, deviceId: device.id, deviceName: deviceName as string });
+  } else if (state === 'link-issued') {
     state = 'link-expired';
     await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
   }
   await condition(allHandlersFinished);
   return { state };
+}
+
+/**
+ * The one reminder e-mail, retried through a mail outage but only until the link expires: a reminder after the fact
+ * would only confuse. The expiry does not wait for it.
+ */
+function remindInBackground({ organisation, email, device }: DeviceInput, deviceName: string, expiresAt: number) {
+  const { sendLinkReminder } = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: Math.max(expiresAt - Date.now(), 1_000),
+    retry: { initialInterval: '1s', maximumInterval: '1m' },
+  });
+  void sendLinkReminder({
+    organisation,
+    email,
+    deviceId: device.id,
+    linkNumber: device.linkNumber,
+    deviceName,
+    expiresAt: device.expiresAt,
+  }).catch((error) => log.warn('link reminder not sent', { error: String(error) }));
 }

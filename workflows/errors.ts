@@ -34,6 +34,9 @@ export const ERROR_CODES = [
   'forbidden',
   'template_in_use',
   'organisation_exists',
+  'invalid_credentials',
+  'device_limit_reached',
+  'device_not_found',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

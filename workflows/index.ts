@@ -1,2 +1,3 @@
 export { device } from './device';
+export { passwordReset } from './password-reset';
 export { registration } from './registration';

@@ -19,6 +19,8 @@ export interface FlowTimings {
   resendIntervalMs: number;
   maxCodeAttempts: number;
   maxResends: number;
+  /** How long before a provisioning link expires its owner is reminded; absent in runs started before reminders. */
+  linkReminderMs?: number;
 }
 
 export interface RegistrationInput {
@@ -48,7 +50,7 @@ export interface ChooseDeviceArgs extends Caller {
   phone?: string;
 }
 
-export type DeviceState = 'link-issued' | 'enrolled' | 'link-expired';
+export type DeviceState = 'link-issued' | 'enrolled' | 'link-expired' | 'removed';
 
 export interface IssuedDevice {
   id: string;
@@ -78,18 +80,43 @@ export interface DeviceInput {
   organisation: string;
   email: string;
   device: IssuedDevice;
-  deviceName: string;
+  /** Set when the device record already exists: the registration made it before starting this run as its child. */
+  deviceName?: string;
   /** Set when the platform enrols through an SMS with the link (Android). */
   smsPhone?: string;
+  /**
+   * A run a signed-in owner started makes its record first: a new device of that owner, or a new link for one whose
+   * link expired. A refusal (limit reached, platform withdrawn) fails the `link` update and ends the run.
+   */
+  record?: { kind: 'create'; userId: number } | { kind: 'relink' };
+  /** When to remind the owner before the link expires; absent in runs started before reminders. */
+  reminderBeforeMs?: number;
 }
 
 export interface DeviceOutcome {
-  state: DeviceState;
+  /** `refused`: a run that was to make the record could not (see `DeviceInput.record`). */
+  state: DeviceState | 'refused';
 }
 
 export const checkInUpdate = defineUpdate<DeviceOutcome, [{ deviceInfo?: Record<string, unknown> }]>('checkIn');
 export const deviceStateQuery = defineQuery<DeviceState>('deviceState');
+/** The run's link once its record is ready: what the API asks with update-with-start when an owner adds a device. */
+export const deviceLinkUpdate = defineUpdate<{ device: IssuedDevice; deviceName: string }>('link');
+/** The owner removes the device: its link dies at once and the run ends. */
+export const removeDeviceUpdate = defineUpdate<DeviceOutcome>('remove');
+
+export interface PasswordResetInput {
+  organisation: string;
+  email: string;
+  timings: FlowTimings;
+}
+
+/** Asks for a reset code; answers the same whether or not the address has an account (no enumeration). */
+export const requestResetUpdate = defineUpdate<void>('requestReset');
+export const confirmResetUpdate = defineUpdate<void, [{ codeHash: string; passwordHash: string }]>('confirmReset');
 
 /** Workflow ids: what operators see and search by, and what makes the same address resume its registration. */
 export const registrationWorkflowId = (organisation: string, email: string) => `registration/${organisation}/${email}`;
 export const deviceWorkflowId = (deviceId: string) => `device/${deviceId}`;
+export const passwordResetWorkflowId = (organisation: string, email: string) =>
+  `password-reset/${organisation}/${email}`;

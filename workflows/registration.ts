@@ -1,7 +1,6 @@
 import {
   allHandlersFinished,
   condition,
-  log,
   patched,
   proxyActivities,
   setHandler,
@@ -10,6 +9,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { mailedCodes } from './codes';
 import { device as deviceWorkflow } from './device';
 import { domainError, unwrapDomainError } from './errors';
 import {
@@ -49,14 +49,6 @@ interface Session {
   verified: boolean;
 }
 
-interface Code {
-  number: number;
-  /** Known once the mail activity has made and sent the code. */
-  hash?: string;
-  expiresAt: number;
-  attempts: number;
-}
-
 /**
  * One self-service registration (PRODUCT.md §1): register → verify e-mail → profile → device → provision → done,
  * or expired when abandoned. Each web step is an update; the device itself is a child workflow.
@@ -65,9 +57,9 @@ export async function registration({ organisation, email, timings }: Registratio
   const deadline = Date.now() + timings.registrationTtlMs;
   let step = 'verify-email' as Step;
   const sessions: Session[] = [];
-  let code: Code | undefined;
-  let codesIssued = 0;
-  let lastCodeAt = 0;
+  const codes = mailedCodes(timings, (codeNumber) =>
+    sendVerificationCode({ email, codeNumber, codeTtlMinutes: Math.round(timings.codeTtlMs / 60_000) }),
+  );
   let busy = false;
   let account: { userId: number; phone?: string } | undefined;
   const devices: Array<IssuedDevice & { state: DeviceState }> = [];
@@ -95,26 +87,6 @@ export async function registration({ organisation, email, timings }: Registratio
     if (step !== wanted) throw domainError('wrong_step', `This registration is at step "${step}", not "${wanted}".`);
     if (busy) throw domainError('busy', 'Another request for this registration is still in progress; try again.');
   };
-  const codeUsable = () =>
-    code !== undefined && Date.now() <= code.expiresAt && code.attempts < timings.maxCodeAttempts;
-
-  const issueCode = () => {
-    const number = ++codesIssued;
-    lastCodeAt = Date.now();
-    code = { number, expiresAt: Date.now() + timings.codeTtlMs, attempts: 0 };
-    void sendVerificationCode({
-      email,
-      codeNumber: number,
-      codeTtlMinutes: Math.round(timings.codeTtlMs / 60_000),
-    }).then(
-      ({ codeHash }) => {
-        // The code's lifetime starts when it is on its way, not when it was asked for.
-        if (code?.number === number) Object.assign(code, { hash: codeHash, expiresAt: Date.now() + timings.codeTtlMs });
-      },
-      (error) => log.warn('verification code not sent', { error: String(error) }),
-    );
-  };
-
   setHandler(
     registerUpdate,
     (caller) => {
@@ -124,7 +96,7 @@ export async function registration({ organisation, email, timings }: Registratio
         sessions.push(session);
       }
       // A new browser on an open registration needs a code it can use; a still-valid one is not sent again.
-      if (!codeUsable() && codesIssued <= timings.maxResends) issueCode();
+      if (!codes.usable() && codes.mayIssue()) codes.issue();
       return { step: stepFor(session) };
     },
     {
@@ -141,22 +113,8 @@ export async function registration({ organisation, email, timings }: Registratio
     verifyUpdate,
     async (args) => {
       const session = requireSession(args);
-      const current = code as Code;
-      // The mail can reach a quick owner before the activity's answer reaches us: wait briefly for the hash.
-      const arrived = () => current.hash !== undefined || code !== current;
-      const mustWait = patched(LEAN_STEPS_PATCH) ? !arrived() : true;
-      if ((mustWait && !(await condition(arrived, '30s'))) || code !== current) {
-        throw domainError('code_expired', 'That code is no longer valid. Use the newest code we sent.');
-      }
-      if (!constantTimeEqual(args.codeHash, current.hash as string)) {
-        current.attempts += 1;
-        const left = timings.maxCodeAttempts - current.attempts;
-        throw left > 0
-          ? domainError('invalid_code', `That code is not right. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.`)
-          : domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
-      }
+      await codes.check(args.codeHash, patched(LEAN_STEPS_PATCH));
       session.verified = true;
-      code = undefined;
       if (step === 'verify-email') moveTo('profile');
       return { step: stepFor(session) };
     },
@@ -164,12 +122,7 @@ export async function registration({ organisation, email, timings }: Registratio
       validator: (args) => {
         const session = requireSession(args);
         if (session.verified) throw domainError('wrong_step', 'This e-mail address is already verified.');
-        if (!code || (code.hash !== undefined && Date.now() > code.expiresAt)) {
-          throw domainError('code_expired', 'The code has expired. Ask for a new code.');
-        }
-        if (code.attempts >= timings.maxCodeAttempts) {
-          throw domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
-        }
+        codes.assertCheckable();
       },
     },
   );
@@ -177,22 +130,15 @@ export async function registration({ organisation, email, timings }: Registratio
   setHandler(
     resendUpdate,
     (caller) => {
-      issueCode();
+      codes.issue();
       return { step: stepFor(requireSession(caller)) };
     },
     {
       validator: (caller) => {
         if (requireSession(caller).verified)
           throw domainError('wrong_step', 'This e-mail address is already verified.');
-        if (codesIssued > timings.maxResends) {
-          throw domainError('too_many_attempts', 'No more codes can be sent for this registration. Start again later.');
-        }
-        const waitMs = lastCodeAt + timings.resendIntervalMs - Date.now();
-        if (waitMs > 0) {
-          throw domainError('too_many_attempts', 'A code was sent a moment ago. Wait before asking for another.', {
-            retryAfterSeconds: Math.ceil(waitMs / 1000),
-          });
-        }
+        const refusal = codes.resendRefusal();
+        if (refusal) throw refusal;
       },
     },
   );
@@ -242,6 +188,7 @@ export async function registration({ organisation, email, timings }: Registratio
               device: issued,
               deviceName: name,
               smsPhone: platform === 'android' ? (phone ?? account?.phone) : undefined,
+              reminderBeforeMs: timings.linkReminderMs,
             },
           ],
           typedSearchAttributes: [
@@ -278,8 +225,8 @@ export async function registration({ organisation, email, timings }: Registratio
   while (!finished()) {
     if (provisioningStarted()) {
       const outcome = await (provisioning as Promise<DeviceOutcome>);
-      (devices.at(-1) as { state: DeviceState }).state = outcome.state;
-      // A link that expired unused sends the owner back to choose a device again.
+      (devices.at(-1) as { state: DeviceState }).state = outcome.state as DeviceState;
+      // A link that expired unused, or a device removed before it enrolled, sends the owner back to choose again.
       moveTo(outcome.state === 'enrolled' ? 'done' : 'device');
       continue;
     }

@@ -15,6 +15,7 @@ import type { ApiDeps } from '../../api/context';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
+import type { OwnerRules } from '../../lib/config';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
@@ -37,6 +38,16 @@ export const TEST_TIMINGS: FlowTimings = {
   resendIntervalMs: 1_500,
   maxCodeAttempts: 5,
   maxResends: 3,
+  linkReminderMs: 20_000,
+};
+
+/** Sign-in rules of the default test API: limits high enough that tests sharing 127.0.0.1 do not trip them. */
+export const TEST_OWNER_RULES: OwnerRules = {
+  sessionIdleMs: 10 * 60_000,
+  sessionAbsoluteMs: 60 * 60_000,
+  signInWindowMs: 60_000,
+  signInFailuresPerAccount: 5,
+  signInFailuresPerAddress: 1_000,
 };
 
 export interface HttpAnswer {
@@ -135,17 +146,24 @@ export class TestSystem {
   }
 
   async startApi(
-    overrides: { timings?: Partial<FlowTimings>; registrationsPerMinute?: number; devOutbox?: boolean } = {},
+    overrides: {
+      timings?: Partial<FlowTimings>;
+      owners?: Partial<OwnerRules>;
+      registrationsPerMinute?: number;
+      devOutbox?: boolean;
+    } = {},
   ): Promise<ApiUnderTest> {
     const deps: ApiDeps = {
       client: this.temporal.client,
       models: this.db.models,
+      rateLimitStore: this.db.rateLimitStore,
       secrets: this.secrets,
       logger: pino({ level: 'silent' }),
       config: {
         publicUrl: 'http://app.test',
         taskQueue: TASK_QUEUE,
         timings: { ...TEST_TIMINGS, ...overrides.timings },
+        owners: { ...TEST_OWNER_RULES, ...overrides.owners },
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
         codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
         siteName: SITE_NAME,

@@ -1,0 +1,82 @@
+import { type Request, type Response, Router } from 'express';
+import { bearerToken } from './auth';
+import type { ApiDeps } from './context';
+import { HttpError } from './errors';
+import type { OwnerDevices } from './owner-devices';
+import type { Owner, OwnerAccounts } from './owners';
+import {
+  deviceBody,
+  deviceIdParam,
+  emptyBody,
+  passwordResetBody,
+  passwordResetConfirmBody,
+  phoneBody,
+  signInBody,
+} from './schemas';
+import { registrationLimiter } from './setup';
+
+/** A returning device owner's API (issue 7): session, their devices, password reset. Rules live in api/owners.ts. */
+export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config: ApiDeps['config']): Router {
+  const router = Router();
+  const signedIn = (req: Request, res: Response) => {
+    res.set('Cache-Control', 'no-store');
+    return accounts.ownerOf(bearerToken(req));
+  };
+  const deviceId = (req: Request) => {
+    const id = deviceIdParam.safeParse(req.params.id);
+    if (!id.success) throw new HttpError('device_not_found', 'You have no such device.');
+    return id.data;
+  };
+  const view = async (owner: Owner) => ({
+    email: owner.user.email,
+    organisation: owner.organisation.slug,
+    firstName: owner.user.firstName,
+    lastName: owner.user.lastName,
+    devices: await devices.list(owner),
+  });
+
+  router.post('/session', async (req, res) => {
+    const body = signInBody.parse(req.body ?? {});
+    res.set('Cache-Control', 'no-store').json(await accounts.signIn(body, req.ip ?? 'unknown'));
+  });
+
+  router.delete('/session', async (req, res) => {
+    await accounts.signOut(bearerToken(req));
+    res.status(204).end();
+  });
+
+  router.get('/me', async (req, res) => {
+    res.json(await view(await signedIn(req, res)));
+  });
+
+  router.post('/me/devices', async (req, res) => {
+    const owner = await signedIn(req, res);
+    res.status(201).json({ device: await devices.add(owner, deviceBody.parse(req.body ?? {})) });
+  });
+
+  router.post('/me/devices/:id/link', async (req, res) => {
+    const owner = await signedIn(req, res);
+    const { phone } = phoneBody.parse(req.body ?? {});
+    res.status(201).json({ device: await devices.newLink(owner, deviceId(req), { phone }) });
+  });
+
+  router.delete('/me/devices/:id', async (req, res) => {
+    const owner = await signedIn(req, res);
+    emptyBody.parse(req.body ?? {});
+    await devices.remove(owner, deviceId(req));
+    res.status(204).end();
+  });
+
+  const resetLimiter = registrationLimiter(config.registrationsPerMinute);
+  router.post('/password-resets', resetLimiter, async (req, res) => {
+    await accounts.requestPasswordReset(passwordResetBody.parse(req.body ?? {}));
+    res.status(202).end();
+  });
+
+  router.post('/password-resets/confirm', resetLimiter, async (req, res) => {
+    await accounts.confirmPasswordReset(passwordResetConfirmBody.parse(req.body ?? {}));
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { Op } from 'sequelize';
+import { removeDeviceRecord } from '../activities/devices';
+import type { Device } from '../db/models';
+import { offeredPlatforms } from '../db/policy';
+import type { device as deviceWorkflow } from '../workflows/device';
+import {
+  type DeviceInput,
+  type DeviceState,
+  deviceLinkUpdate,
+  deviceWorkflowId,
+  type IssuedDevice,
+  type Platform,
+  removeDeviceUpdate,
+} from '../workflows/messages';
+import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from '../workflows/search-attributes';
+import type { ApiDeps } from './context';
+import { HttpError } from './errors';
+import type { Owner } from './owners';
+import { type ProvisioningLink, provisioningLink } from './registrations';
+
+export interface OwnedDevice {
+  id: string;
+  platform: Platform;
+  name: string;
+  state: DeviceState;
+  enrolledAt?: string;
+  linkExpiresAt?: string;
+  removedAt?: string;
+}
+
+/** A device's state as its owner should see it: a link past its expiry is expired even before its run has noticed. */
+function stateOf(device: Device): DeviceState {
+  return device.state === 'link-issued' && device.linkExpiresAt.getTime() <= Date.now() ? 'link-expired' : device.state;
+}
+
+function describe(device: Device): OwnedDevice {
+  const state = stateOf(device);
+  return {
+    id: device.id,
+    platform: device.platform,
+    name: device.name,
+    state,
+    enrolledAt: device.enrolledAt?.toISOString(),
+    linkExpiresAt: state === 'link-issued' || state === 'link-expired' ? device.linkExpiresAt.toISOString() : undefined,
+    removedAt: device.removedAt?.toISOString(),
+  };
+}
+
+/**
+ * A signed-in owner's devices (issue 7): listing, adding one, a new link for one whose link expired, removing one.
+ * Adding and relinking start the same device workflow a registration starts for its first device; the API only
+ * checks what it can answer at once and asks the run for its link, in one round-trip (update-with-start).
+ */
+export function createOwnerDevices(deps: ApiDeps) {
+  const { client, models, config } = deps;
+
+  /** One of the owner's devices that is not removed; anyone else's, or an unknown id, is simply not found. */
+  const ownDevice = async (owner: Owner, id: string): Promise<Device> => {
+    const device = await models.Device.findOne({ where: { id, userId: owner.user.id, state: { [Op.ne]: 'removed' } } });
+    if (!device) throw new HttpError('device_not_found', 'You have no such device.');
+    return device;
+  };
+
+  const smsPhoneFor = (owner: Owner, platform: Platform, phone: string | undefined) => {
+    if (platform !== 'android') return undefined;
+    const smsPhone = phone ?? owner.user.phone ?? undefined;
+    if (!smsPhone)
+      throw new HttpError('phone_required', 'Android setup sends the link by SMS: give a mobile phone number.');
+    return smsPhone;
+  };
+
+  const newLinkOf = (id: string, platform: Platform, linkNumber: number): IssuedDevice => ({
+    id,
+    platform,
+    linkNumber,
+    expiresAt: new Date(Date.now() + config.timings.linkTtlMs).toISOString(),
+  });
+
+  /** Starts the device's run, which makes or renews the record, and answers with its link once it has. */
+  const startRun = async (owner: Owner, device: IssuedDevice, record: DeviceInput['record'], smsPhone?: string) => {
+    const { slug } = owner.organisation;
+    try {
+      const answer = await client.workflow.executeUpdateWithStart(deviceLinkUpdate, {
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof deviceWorkflow>('device', {
+          workflowId: deviceWorkflowId(device.id),
+          taskQueue: config.taskQueue,
+          args: [
+            {
+              organisation: slug,
+              email: owner.user.email,
+              device,
+              smsPhone,
+              record,
+              reminderBeforeMs: config.timings.linkReminderMs,
+            },
+          ],
+          workflowIdConflictPolicy: 'FAIL',
+          typedSearchAttributes: [
+            { key: ORGANISATION, value: slug },
+            { key: REGISTRATION_EMAIL, value: owner.user.email },
+            { key: REGISTRATION_STEP, value: 'provision' },
+          ],
+        }),
+      });
+      return provisioningLink(deps, answer.device);
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new HttpError('busy', 'This device’s previous link is still being closed; try again in a moment.');
+      }
+      throw error;
+    }
+  };
+
+  return {
+    async list(owner: Owner): Promise<OwnedDevice[]> {
+      const devices = await models.Device.findAll({ where: { userId: owner.user.id }, order: [['createdAt', 'ASC']] });
+      return devices.map(describe);
+    },
+
+    async get(owner: Owner, id: string): Promise<OwnedDevice> {
+      return describe(await ownDevice(owner, id));
+    },
+
+    /** The link of a device whose link is live, to show again (QR page). */
+    async currentLink(owner: Owner, id: string): Promise<ProvisioningLink | undefined> {
+      const device = await ownDevice(owner, id);
+      if (stateOf(device) !== 'link-issued') return undefined;
+      return provisioningLink(deps, { ...device.get(), expiresAt: device.linkExpiresAt.toISOString() });
+    },
+
+    /** The platforms the owner's organisation offers now (none while self-service is off there). */
+    async platforms(owner: Owner): Promise<Platform[]> {
+      return offeredPlatforms(models, owner.organisation.slug).then(
+        ({ offered }) => [...offered.keys()],
+        () => [],
+      );
+    },
+
+    async add(owner: Owner, choice: { platform: Platform; phone?: string }): Promise<ProvisioningLink> {
+      const { organisation, offered } = await offeredPlatforms(models, owner.organisation.slug);
+      if (!offered.has(choice.platform)) {
+        throw new HttpError(
+          'platform_not_available',
+          `${organisation.name} does not offer ${choice.platform} devices.`,
+        );
+      }
+      const kept = await models.Device.count({ where: { userId: owner.user.id, state: { [Op.ne]: 'removed' } } });
+      if (kept >= organisation.maxDevicesPerOwner) {
+        throw new HttpError(
+          'device_limit_reached',
+          `You already have ${kept} devices, the most ${organisation.name} allows. Remove one to add another.`,
+        );
+      }
+      const smsPhone = smsPhoneFor(owner, choice.platform, choice.phone);
+      const link = await startRun(
+        owner,
+        newLinkOf(randomUUID(), choice.platform, 1),
+        { kind: 'create', userId: owner.user.id },
+        smsPhone,
+      );
+      // The number asked for once is the account's from now on.
+      if (choice.phone && !owner.user.phone) await owner.user.update({ phone: choice.phone });
+      return link;
+    },
+
+    async newLink(owner: Owner, id: string, choice: { phone?: string } = {}): Promise<ProvisioningLink> {
+      const device = await ownDevice(owner, id);
+      const state = stateOf(device);
+      if (state === 'enrolled') throw new HttpError('wrong_step', 'This device is already enrolled.');
+      if (state === 'link-issued') throw new HttpError('wrong_step', 'This device’s link is still valid.');
+      const smsPhone = smsPhoneFor(owner, device.platform, choice.phone);
+      return startRun(
+        owner,
+        newLinkOf(device.id, device.platform, device.linkNumber + 1),
+        { kind: 'relink' },
+        smsPhone,
+      );
+    },
+
+    /** Removes a device: a live link dies at once and its run ends; a device no run holds is marked directly. */
+    async remove(owner: Owner, id: string): Promise<void> {
+      const device = await ownDevice(owner, id);
+      if (device.state === 'link-issued') {
+        try {
+          await client.workflow.getHandle(deviceWorkflowId(id)).executeUpdate(removeDeviceUpdate);
+          return;
+        } catch (error) {
+          // The run has just ended (enrolled or expired): nothing holds the record any more.
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }
+      }
+      await removeDeviceRecord(models, id);
+    },
+  };
+}
+
+export type OwnerDevices = ReturnType<typeof createOwnerDevices>;

@@ -1,0 +1,197 @@
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite } from 'rate-limiter-flexible';
+import { Op } from 'sequelize';
+import type { Organisation, User } from '../db/models';
+import { ownersOrganisation } from '../db/policy';
+import { hashPassword, randomToken, verifyPassword } from '../lib/secrets';
+import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
+import type { passwordReset } from '../workflows/password-reset';
+import { ORGANISATION, REGISTRATION_EMAIL } from '../workflows/search-attributes';
+import type { ApiDeps } from './context';
+import { HttpError } from './errors';
+
+/** A signed-in device owner, as the routes and pages see them. */
+export interface Owner {
+  user: User;
+  organisation: Organisation;
+  sessionId: number;
+}
+
+export interface SignedIn {
+  token: string;
+  /** When the session ends at the latest; idleness can end it sooner. */
+  expiresAt: string;
+}
+
+/** Compared against when the address has no account, so an unknown address costs as long as a wrong password. */
+const UNKNOWN_ACCOUNT_HASH = hashPassword(randomToken());
+
+/** Sessions are touched at most this often: a page full of requests should not be a page full of writes. */
+const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * The rules of returning device owners in one place (issue 7): sign-in with its limits on failed attempts per account
+ * and per client address, sessions with idle and absolute limits, sign-out, and password resets. The JSON API
+ * (api/me.ts) and the web pages both go through here; routes stay thin.
+ */
+export function createOwnerAccounts({ client, models, secrets, config, rateLimitStore }: ApiDeps) {
+  const rules = config.owners;
+  const limiter = (keyPrefix: string, points: number) => {
+    const options = {
+      tableName: 'sign_in_limits',
+      tableCreated: true,
+      clearExpiredByTimeout: true,
+      keyPrefix,
+      points,
+      duration: Math.ceil(rules.signInWindowMs / 1000),
+    };
+    return rateLimitStore.dialect === 'postgres'
+      ? new RateLimiterPostgres({ ...options, ...rateLimitStore })
+      : new RateLimiterSQLite({ ...options, ...rateLimitStore });
+  };
+  const failuresPerAccount = limiter('account', rules.signInFailuresPerAccount);
+  const failuresPerAddress = limiter('address', rules.signInFailuresPerAddress);
+  const sessionHash = (token: string) => secrets.keyedHash('owner-session', token);
+
+  /** 429 with the wait when either counter is spent; checked before the password is, so guessing stops there. */
+  const refuseWhenLimited = async (accountKey: string, address: string) => {
+    const [account, fromAddress] = await Promise.all([
+      failuresPerAccount.get(accountKey),
+      failuresPerAddress.get(address),
+    ]);
+    const spent = [
+      [account, rules.signInFailuresPerAccount],
+      [fromAddress, rules.signInFailuresPerAddress],
+    ] as const;
+    const waitMs = Math.max(
+      0,
+      ...spent.filter(([res, points]) => res && res.consumedPoints >= points).map(([res]) => res?.msBeforeNext ?? 0),
+    );
+    if (waitMs > 0) {
+      throw new HttpError('too_many_attempts', 'Too many failed sign-ins. Wait a while before trying again.', {
+        retryAfterSeconds: Math.ceil(waitMs / 1000),
+      });
+    }
+  };
+
+  const countFailure = async (accountKey: string, address: string) => {
+    // consume() rejects with the counter once it goes past the limit; the count is what matters here.
+    const consume = (limit: typeof failuresPerAccount, key: string) =>
+      limit.consume(key).catch((rejection: unknown) => {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      });
+    await Promise.all([consume(failuresPerAccount, accountKey), consume(failuresPerAddress, address)]);
+  };
+
+  const resetWorkflow = async (input: { organisation?: string; email: string }) => {
+    const organisation = await ownersOrganisation(models, input.organisation);
+    return { organisation, workflowId: passwordResetWorkflowId(organisation.slug, input.email) };
+  };
+
+  return {
+    /**
+     * Signs an owner in. An unknown address and a wrong password get the same answer after the same work; failures
+     * count against the account and the client address.
+     */
+    async signIn(
+      input: { organisation?: string; email: string; password: string },
+      address: string,
+    ): Promise<SignedIn> {
+      const organisation = await ownersOrganisation(models, input.organisation);
+      const accountKey = secrets.keyedHash('sign-in', `${organisation.id}\0${input.email}`);
+      await refuseWhenLimited(accountKey, address);
+      const user = await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } });
+      const matches = await verifyPassword(user?.passwordHash ?? (await UNKNOWN_ACCOUNT_HASH), input.password);
+      if (!user || !matches) {
+        await countFailure(accountKey, address);
+        throw new HttpError('invalid_credentials', 'The e-mail address or the password is not right.');
+      }
+      await failuresPerAccount.delete(accountKey);
+      const token = randomToken();
+      const now = Date.now();
+      const expiresAt = new Date(now + rules.sessionAbsoluteMs);
+      await models.OwnerSession.create({
+        tokenHash: sessionHash(token),
+        userId: user.id,
+        lastSeenAt: new Date(now),
+        expiresAt,
+      });
+      return { token, expiresAt: expiresAt.toISOString() };
+    },
+
+    /** The owner behind a session token; 401 once the session has ended, idled out or aged out. */
+    async ownerOf(token: string): Promise<Owner> {
+      const now = Date.now();
+      const session = await models.OwnerSession.findOne({
+        where: {
+          tokenHash: sessionHash(token),
+          endedAt: null,
+          expiresAt: { [Op.gt]: new Date(now) },
+          lastSeenAt: { [Op.gt]: new Date(now - rules.sessionIdleMs) },
+        },
+      });
+      const user = session && (await models.User.findByPk(session.userId));
+      const organisation = user && (await models.Organisation.findByPk(user.organisationId));
+      if (!session || !user || !organisation) {
+        throw new HttpError('unauthorized', 'You are not signed in, or your session has ended. Sign in again.');
+      }
+      if (now - session.lastSeenAt.getTime() > Math.min(TOUCH_EVERY_MS, rules.sessionIdleMs / 4))
+        await session.update({ lastSeenAt: new Date(now) });
+      return { user, organisation, sessionId: session.id };
+    },
+
+    /** Ends a session; an already ended or unknown one is left as it is. */
+    async signOut(token: string): Promise<void> {
+      await models.OwnerSession.update(
+        { endedAt: new Date() },
+        { where: { tokenHash: sessionHash(token), endedAt: null } },
+      );
+    },
+
+    /**
+     * Asks for a reset code. Every address gets the same answer at the same speed: the password-reset workflow looks
+     * the account up itself, and mails a code only when there is one.
+     */
+    async requestPasswordReset(input: { organisation?: string; email: string }): Promise<void> {
+      const { organisation, workflowId } = await resetWorkflow(input);
+      await client.workflow.executeUpdateWithStart(requestResetUpdate, {
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof passwordReset>('passwordReset', {
+          workflowId,
+          taskQueue: config.taskQueue,
+          args: [{ organisation: organisation.slug, email: input.email, timings: config.timings }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: ORGANISATION, value: organisation.slug },
+            { key: REGISTRATION_EMAIL, value: input.email },
+          ],
+        }),
+      });
+    },
+
+    /** Sets a new password with a reset code; every session of the owner ends. */
+    async confirmPasswordReset(input: {
+      organisation?: string;
+      email: string;
+      code: string;
+      password: string;
+    }): Promise<void> {
+      const { workflowId } = await resetWorkflow(input);
+      const passwordHash = await hashPassword(input.password);
+      try {
+        await client.workflow
+          .getHandle(workflowId)
+          .executeUpdate(confirmResetUpdate, {
+            args: [{ codeHash: secrets.keyedHash('reset', input.code), passwordHash }],
+          });
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) {
+          throw new HttpError('code_expired', 'That code has expired or was never sent. Ask for a new one.');
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+export type OwnerAccounts = ReturnType<typeof createOwnerAccounts>;
