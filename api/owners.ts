@@ -179,11 +179,9 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
       const { workflowId } = await resetWorkflow(input);
       const passwordHash = await hashPassword(input.password);
       try {
-        await client.workflow
-          .getHandle(workflowId)
-          .executeUpdate(confirmResetUpdate, {
-            args: [{ codeHash: secrets.keyedHash('reset', input.code), passwordHash }],
-          });
+        await client.workflow.getHandle(workflowId).executeUpdate(confirmResetUpdate, {
+          args: [{ codeHash: secrets.keyedHash('reset', input.code), passwordHash }],
+        });
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) {
           throw new HttpError('code_expired', 'That code has expired or was never sent. Ask for a new one.');
