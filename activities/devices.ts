@@ -79,19 +79,25 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
     async renewLink(input: { organisation: string; device: IssuedDevice }): Promise<{ name: string }> {
       const { id, platform, linkNumber, expiresAt } = input.device;
       await templateFor(input.organisation, platform);
-      const [changed] = await models.Device.update(
-        {
-          state: 'link-issued',
-          linkNumber,
-          linkTokenHash: linkHash(id, linkNumber),
-          linkExpiresAt: new Date(expiresAt),
-        },
-        { where: { id, linkNumber: linkNumber - 1, state: 'link-expired' } },
-      );
-      const device = await models.Device.findByPk(id);
-      if (changed === 1 || (device?.linkNumber === linkNumber && device.state !== 'removed')) {
-        return { name: (device as { name: string }).name };
-      }
+      const renewed = await sequelize().transaction(async (transaction) => {
+        const [changed] = await models.Device.update(
+          {
+            state: 'link-issued',
+            linkNumber,
+            linkTokenHash: linkHash(id, linkNumber),
+            linkExpiresAt: new Date(expiresAt),
+          },
+          { where: { id, linkNumber: linkNumber - 1, state: 'link-expired' }, transaction },
+        );
+        if (changed === 1) {
+          await models.RetiredLink.create(
+            { linkTokenHash: linkHash(id, linkNumber - 1), deviceId: id, retiredAt: new Date() },
+            { transaction },
+          );
+        }
+        return models.Device.findByPk(id, { transaction });
+      });
+      if (renewed?.linkNumber === linkNumber && renewed.state !== 'removed') return { name: renewed.name };
       throw domainError('wrong_step', 'This device already has a newer link, or it has been removed.');
     },
 

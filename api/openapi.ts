@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { PLATFORMS, STEPS } from '../workflows/messages';
-import { checkInBody, createRegistrationBody, deviceBody, profileBody, verifyBody } from './schemas';
+import {
+  checkInBody,
+  createRegistrationBody,
+  deviceBody,
+  passwordResetBody,
+  passwordResetConfirmBody,
+  phoneBody,
+  profileBody,
+  signInBody,
+  verifyBody,
+} from './schemas';
 import {
   accountTemplateBody,
   deviceSetupBody,
@@ -39,6 +49,7 @@ const deviceSetup = z.strictObject({
   emailRequirement: z.string().nullable(),
   accountTemplate: z.number().int().nullable(),
   deviceTemplates: z.partialRecord(platform, z.number().int()),
+  maxDevicesPerOwner: z.number().int(),
 });
 const accountTemplate = accountTemplateBody.extend({ id: z.number().int(), validityDays: z.number().int().nullable() });
 const deviceTemplate = deviceTemplateBody.extend({ id: z.number().int() });
@@ -49,11 +60,20 @@ const jsonPayloads = z.strictObject({
 type Schema = z.ZodType;
 interface Operation {
   summary: string;
-  auth?: 'registration' | 'api';
+  auth?: 'registration' | 'owner' | 'api';
   body?: Schema;
   responses: Record<number, Schema | null>;
 }
 
+const ownedDevice = z.strictObject({
+  id: z.string(),
+  platform,
+  name: z.string(),
+  state: z.enum(['link-issued', 'enrolled', 'link-expired', 'removed']),
+  enrolledAt: timestamp.optional(),
+  linkExpiresAt: timestamp.optional(),
+  removedAt: timestamp.optional(),
+});
 const ownerErrors = { 400: error, 401: error, 404: error, 409: error, 410: error, 429: error };
 const adminErrors = { 400: error, 401: error, 403: error, 404: error, 409: error };
 
@@ -128,6 +148,67 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
         404: error,
         410: error,
       },
+    },
+  },
+  '/api/session': {
+    post: {
+      summary: 'Sign a returning device owner in (failed attempts limited per account and per client address)',
+      body: signInBody,
+      responses: { 200: z.strictObject({ token: z.string(), expiresAt: timestamp }), ...ownerErrors },
+    },
+    delete: { summary: 'Sign out: the session token is dead', auth: 'owner', responses: { 204: null, 401: error } },
+  },
+  '/api/me': {
+    get: {
+      summary: 'The signed-in owner and every device of theirs, removed ones included',
+      auth: 'owner',
+      responses: {
+        200: z.strictObject({
+          email: z.string(),
+          organisation: z.string(),
+          firstName: z.string(),
+          lastName: z.string(),
+          devices: z.array(ownedDevice),
+        }),
+        401: error,
+      },
+    },
+  },
+  '/api/me/devices': {
+    post: {
+      summary: 'Add a device: made from the platform template, a provisioning link issued (limit maxDevicesPerOwner)',
+      auth: 'owner',
+      body: deviceBody,
+      responses: { 201: z.strictObject({ device: provisioningLink }), 403: error, ...ownerErrors },
+    },
+  },
+  '/api/me/devices/{id}/link': {
+    post: {
+      summary: 'A new provisioning link for a device whose link expired (the old one stays dead)',
+      auth: 'owner',
+      body: phoneBody,
+      responses: { 201: z.strictObject({ device: provisioningLink }), 403: error, ...ownerErrors },
+    },
+  },
+  '/api/me/devices/{id}': {
+    delete: {
+      summary: 'Remove a device: its link stops working at once and its workflow ends',
+      auth: 'owner',
+      responses: { 204: null, ...ownerErrors },
+    },
+  },
+  '/api/password-resets': {
+    post: {
+      summary: 'Ask for a password-reset code by e-mail (202 whether or not the address has an account)',
+      body: passwordResetBody,
+      responses: { 202: null, ...ownerErrors },
+    },
+  },
+  '/api/password-resets/confirm': {
+    post: {
+      summary: 'Set a new password with the code; every session of the owner ends',
+      body: passwordResetConfirmBody,
+      responses: { 204: null, ...ownerErrors },
     },
   },
   '/api/settings/system': {
@@ -336,8 +417,7 @@ export function openApiDocument(publicUrl: string) {
           {
             summary: op.summary,
             parameters: parameters(path),
-            security:
-              op.auth === 'registration' ? [{ registrationToken: [] }] : op.auth === 'api' ? [{ apiToken: [] }] : [],
+            security: op.auth === undefined ? [] : [{ [`${op.auth}Token`]: [] }],
             ...(op.body && {
               requestBody: {
                 required: true,
@@ -375,6 +455,11 @@ export function openApiDocument(publicUrl: string) {
           type: 'http',
           scheme: 'bearer',
           description: 'The token returned when the registration was created',
+        },
+        ownerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "A device owner's session token (POST /api/session)",
         },
         apiToken: { type: 'http', scheme: 'bearer', description: 'A supervisor or organisation-manager token' },
       },

@@ -13,10 +13,13 @@ export function provisioningRoutes({ client, models, secrets, config }: ApiDeps)
   /** The device a link belongs to, if the link can still be used; the reason it cannot, otherwise. */
   const usableDevice = async (req: Request): Promise<Device> => {
     const token = opaqueParam.safeParse(req.params.token);
-    const device = token.success
-      ? await models.Device.findOne({ where: { linkTokenHash: secrets.keyedHash('link', token.data) } })
-      : null;
-    if (!device) throw new HttpError('link_not_found', 'This provisioning link does not exist.');
+    const hash = token.success ? secrets.keyedHash('link', token.data) : undefined;
+    const device = hash ? await models.Device.findOne({ where: { linkTokenHash: hash } }) : null;
+    if (!device) {
+      // A link replaced by a newer one is dead, not unknown: say so, as for any other expired link.
+      if (hash && (await models.RetiredLink.findByPk(hash))) throw linkExpired();
+      throw new HttpError('link_not_found', 'This provisioning link does not exist.');
+    }
     refuseSpentLink(device);
     return device;
   };
@@ -60,9 +63,11 @@ export function provisioningRoutes({ client, models, secrets, config }: ApiDeps)
   return { pages, api };
 }
 
+const linkExpired = () => new HttpError('link_expired', 'This provisioning link has expired. Ask for a new one.');
+
 function refuseSpentLink(device: Device): void {
   if (device.state === 'enrolled') throw new HttpError('link_used', 'This provisioning link has already been used.');
-  if (device.state === 'link-expired' || device.linkExpiresAt.getTime() <= Date.now()) {
-    throw new HttpError('link_expired', 'This provisioning link has expired. Ask for a new one.');
+  if (['link-expired', 'removed'].includes(device.state) || device.linkExpiresAt.getTime() <= Date.now()) {
+    throw linkExpired();
   }
 }

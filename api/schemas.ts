@@ -59,3 +59,15 @@ export const deviceForm = z.strictObject({
 });
 /** The one-click link from the verification e-mail. */
 export const linkForm = z.strictObject({ registration: opaqueParam, code: verifyBody.shape.code });
+/** A returning owner's web forms: the organisation is in the page's address, so it is not a field. */
+export const signInForm = z.strictObject({
+  email,
+  password: signInBody.shape.password.min(1, 'enter your password'),
+});
+export const passwordResetForm = z.strictObject({ email });
+export const passwordResetConfirmForm = z.strictObject({
+  email,
+  code: verifyBody.shape.code,
+  password: newPassword,
+});
+export const phoneForm = z.strictObject({ phone: blankAsUnset(phone) });

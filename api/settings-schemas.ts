@@ -50,6 +50,13 @@ export const deviceSetupBody = z.strictObject({
   emailRequirement: z.string().max(500).nullable(),
   accountTemplate: id.nullable(),
   deviceTemplates: z.partialRecord(z.enum(PLATFORMS), id),
+  maxDevicesPerOwner: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Devices one owner may have that are not removed (default 5); left out, the current value stays.'),
 });
 
 export const accountTemplateBody = z.strictObject({

@@ -41,6 +41,7 @@ async function deviceSetupView(models: Models, organisation: Organisation) {
     emailRequirement: organisation.emailRequirement,
     accountTemplate: organisation.accountTemplateId,
     deviceTemplates: Object.fromEntries(rows.map((row) => [row.platform, row.deviceTemplateId])),
+    maxDevicesPerOwner: organisation.maxDevicesPerOwner,
   };
 }
 
@@ -250,7 +251,12 @@ export function settingsRoutes({ client, models, secrets }: ApiDeps, auth: Auth)
     }
     await models.Organisation.sequelize?.transaction(async (transaction) => {
       await organisation.update(
-        { enabled: body.enabled, emailRequirement, accountTemplateId: body.accountTemplate },
+        {
+          enabled: body.enabled,
+          emailRequirement,
+          accountTemplateId: body.accountTemplate,
+          maxDevicesPerOwner: body.maxDevicesPerOwner ?? organisation.maxDevicesPerOwner,
+        },
         { transaction },
       );
       await models.OrganisationDeviceTemplate.destroy({ where: { organisationId: organisation.id }, transaction });

@@ -105,6 +105,13 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare createdAt: CreationOptional<Date>;
 }
 
+/** A provisioning link replaced by a newer one: kept (as its hash) only to say it expired. */
+export class RetiredLink extends Model<InferAttributes<RetiredLink>, InferCreationAttributes<RetiredLink>> {
+  declare linkTokenHash: string;
+  declare deviceId: string;
+  declare retiredAt: Date;
+}
+
 /** A device owner's sign-in; only the keyed hash of its token is kept. Ends on sign-out, idleness, age or reset. */
 export class OwnerSession extends Model<InferAttributes<OwnerSession>, InferCreationAttributes<OwnerSession>> {
   declare id: CreationOptional<number>;
@@ -277,6 +284,14 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('api_tokens'),
   );
+  RetiredLink.init(
+    {
+      linkTokenHash: { type: DataTypes.STRING(64), primaryKey: true },
+      deviceId: { type: DataTypes.STRING(36), allowNull: false },
+      retiredAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    options('retired_links'),
+  );
   OwnerSession.init(
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
@@ -301,6 +316,7 @@ export function defineModels(sequelize: Sequelize) {
     Delivery,
     OutboxMessage,
     OwnerSession,
+    RetiredLink,
   };
 }
 

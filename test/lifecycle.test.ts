@@ -3,10 +3,12 @@ import { expect } from 'chai';
 import { REGISTRATION_STEP } from '../workflows/search-attributes';
 import {
   atDevice,
+  eventually,
   expectError,
   path,
   register,
   registrationHandle,
+  sleep,
   uniqueEmail,
   verified,
   withDevice,
@@ -14,17 +16,7 @@ import {
 import { codeIn } from './support/smtp';
 import { system } from './support/system';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const profile = { firstName: 'Ada', lastName: 'Lovelace', password: 'a long passphrase' };
-
-async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
-}
 
 describe('registration lifecycle', () => {
   before(async () => {
