@@ -10,8 +10,9 @@ import { CODEC_KEYS } from './support/system';
 /**
  * Histories of real runs (recorded by `npm run record-histories`) replayed through the current workflow code: a change
  * that would break running registrations (non-determinism) fails here first. Older generations stay: `before-encryption/`
- * (plain payloads, which must still decode) and `before-local-steps/` (ordinary step activities, replayed on the
- * `lean-steps-v1` patch's old path).
+ * (plain payloads, which must still decode), `before-local-steps/` (ordinary step activities, replayed on the
+ * `lean-steps-v1` patch's old path) and `before-returning-owners/` (device runs without reminders or removal, and
+ * registrations whose verification codes were kept before the code rules moved to workflows/codes.ts).
  */
 describe('replay of saved histories', () => {
   const folder = path.join(__dirname, 'histories');
@@ -23,12 +24,21 @@ describe('replay of saved histories', () => {
     'device-enrolled',
     'device-link-expired',
   ];
+  /** Runs only the current code makes: devices a signed-in owner added, relinked or removed, and password resets. */
+  const currentKinds = [
+    'device-added-enrolled',
+    'device-added-reminded-expired',
+    'device-relinked-enrolled',
+    'device-removed',
+    'password-reset-changed',
+  ];
 
   it('has histories of every workflow kind and ending, from every generation of the workflow code', () => {
     expect(files).to.include.members([
-      ...kinds.map((kind) => `${kind}.json`),
+      ...[...kinds, ...currentKinds].map((kind) => `${kind}.json`),
       ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-local-steps', `${kind}.json`)),
+      ...kinds.map((kind) => path.join('before-returning-owners', `${kind}.json`)),
     ]);
   });
 

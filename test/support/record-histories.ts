@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { deviceWorkflowId } from '../../workflows/messages';
-import { expectError, register, registrationHandle, path as route, uniqueEmail, withDevice } from './flow';
+import { deviceWorkflowId, passwordResetWorkflowId } from '../../workflows/messages';
+import { eventually, expectError, register, registrationHandle, path as route, uniqueEmail, withDevice } from './flow';
 import { codeIn } from './smtp';
 import { startSystem, stopSystem, system } from './system';
 
@@ -67,6 +67,53 @@ async function main() {
     await registrationHandle(relinked).result();
     await save('registration-relinked', registrationHandle(relinked).workflowId);
     await save('device-link-expired', deviceWorkflowId(relinked.device.id));
+
+    // The owner of the completed registration comes back: adds devices, gets a new link, removes one.
+    const ownerApi = await system().startApi({ timings: { linkTtlMs: 1_500, linkReminderMs: 700 } });
+    const signedIn = await ownerApi.call('POST', '/api/session', {
+      body: { organisation: 'replay', email: r.email, password: 'a long passphrase' },
+    });
+    const owner = { token: signedIn.body.token as string };
+    const add = async (platform: string) =>
+      (await ownerApi.call('POST', '/api/me/devices', { ...owner, body: { platform } })).body.device;
+    const checkIn = (device: { provisioningUrl: string }) =>
+      ownerApi.call('POST', `/api/provision/${device.provisioningUrl.split('/').pop()}/checkin`, { body: {} });
+    const ended = (id: string) => system().temporal.client.workflow.getHandle(deviceWorkflowId(id)).result();
+
+    const mac = await add('macos');
+    await checkIn(mac);
+    await ended(mac.id);
+    await save('device-added-enrolled', deviceWorkflowId(mac.id));
+
+    const windows = await add('windows');
+    await ended(windows.id);
+    await save('device-added-reminded-expired', deviceWorkflowId(windows.id));
+    const renewed = (await ownerApi.call('POST', `/api/me/devices/${windows.id}/link`, owner)).body.device;
+    await checkIn(renewed);
+    await ended(windows.id);
+    await save('device-relinked-enrolled', deviceWorkflowId(windows.id));
+
+    const removed = await add('ios');
+    await ownerApi.call('DELETE', `/api/me/devices/${removed.id}`, owner);
+    await ended(removed.id);
+    await save('device-removed', deviceWorkflowId(removed.id));
+
+    // A forgotten password: a wrong code, then the right one.
+    await ownerApi.call('POST', '/api/password-resets', { body: { organisation: 'replay', email: r.email } });
+    const resetMail = await eventually(
+      async () => mail.to(r.email).find((m) => m.subject.startsWith('Your password reset code')),
+      Boolean,
+    );
+    const resetCode = /reset code is (\d{6})/.exec(resetMail?.text ?? '')?.[1];
+    const confirm = (code: string) =>
+      ownerApi.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: 'replay', email: r.email, code, password: 'a brand new passphrase' },
+      });
+    await confirm(resetCode === '000000' ? '111111' : '000000');
+    await confirm(resetCode as string);
+    const reset = system().temporal.client.workflow.getHandle(passwordResetWorkflowId('replay', r.email));
+    await reset.result();
+    await save('password-reset-changed', reset.workflowId);
   } finally {
     await stopSystem();
   }
