@@ -4,6 +4,7 @@ import type { ApiDeps } from '../api/context';
 import type { OwnerDevices } from '../api/owner-devices';
 import type { OwnerAccounts } from '../api/owners';
 import type { RegistrationService } from '../api/registrations';
+import { ownerPages } from './owner-pages';
 import { pageHeaders, sendPage } from './respond';
 import { setupPages } from './setup-pages';
 import { outboxPage } from './templates/outbox';
@@ -11,13 +12,14 @@ import { outboxPage } from './templates/outbox';
 /** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */
 export function webRoutes(
   registrations: RegistrationService,
-  _owners: { accounts: OwnerAccounts; devices: OwnerDevices },
+  owners: { accounts: OwnerAccounts; devices: OwnerDevices },
   deps: ApiDeps,
 ): Router {
   const site = { name: deps.config.siteName, help: deps.config.siteHelp };
   const router = Router();
   router.use('/assets', express.static(path.join(__dirname, 'static'), { index: false, maxAge: '1h' }));
-  router.use('/setup', pageHeaders, setupPages(registrations, deps, site));
+  // The returning owner's pages first: their paths would otherwise be taken for registration steps.
+  router.use('/setup', pageHeaders, ownerPages(owners, deps, site), setupPages(registrations, deps, site));
   // Only without real delivery: then nobody else would ever see these messages.
   if (deps.config.devOutbox) {
     router.get('/dev/outbox', pageHeaders, async (_req, res) => {

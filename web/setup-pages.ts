@@ -194,9 +194,11 @@ export function setupPages(
 
   router.get('/', async (req, res) => {
     if (req.query.organisation !== undefined) {
-      const input = organisationForm.safeParse(req.query);
-      if (!input.success) return show(res, organisationPage(refused(req.query, input.error)), 400);
-      return res.redirect(303, startOf(input.data.organisation));
+      // "Sign in" instead of "Continue": a returning owner.
+      const { then, ...query } = req.query;
+      const input = organisationForm.safeParse(query);
+      if (!input.success) return show(res, organisationPage(refused(query, input.error)), 400);
+      return res.redirect(303, `${startOf(input.data.organisation)}${then === 'sign-in' ? '/sign-in' : ''}`);
     }
     try {
       res.redirect(303, startOf((await openOrganisation(models, undefined)).slug));

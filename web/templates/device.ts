@@ -1,5 +1,5 @@
 import type { Platform } from '../../workflows/messages';
-import { html } from '../html';
+import { html, type SafeHtml } from '../html';
 import { notice, type Page } from './document';
 import {
   attribute,
@@ -7,6 +7,7 @@ import {
   button,
   describedBy,
   errorMessage,
+  type FieldSpec,
   type FormState,
   field,
   fieldId,
@@ -24,6 +25,12 @@ export function devicePage(input: {
   csrf: string;
   state?: FormState;
   linkExpired?: boolean;
+  /** Where the choice is posted: the registration's step unless a signed-in owner adds a device. */
+  action?: string;
+  /** The phone field offered with Android; none when the account already has a number. */
+  phone?: FieldSpec | false;
+  /** Something after the form: a way back. */
+  after?: SafeHtml;
 }): Page {
   const state = input.state ?? blankForm;
   const title = 'Choose your device';
@@ -34,13 +41,14 @@ export function devicePage(input: {
       html`<p>No device types can be set up here at the moment. Please try again later.</p>`,
     );
   }
+  const phone = input.phone ?? SMS_PHONE;
   const chosen = state.values.platform ?? (input.platforms.length === 1 ? input.platforms[0] : undefined);
   return formPage(
     state,
     title,
     html`${notice(input.linkExpired ? 'Your last provisioning link expired unused. Choose the device again for a new link.' : undefined)}
 ${postForm(
-  `/setup/${input.organisation}/device`,
+  input.action ?? `/setup/${input.organisation}/device`,
   input.csrf,
   html`<fieldset id="${fieldId('platform')}" class="choices${state.errors.platform ? ' field-invalid' : ''}"${attribute('aria-describedby', describedBy('platform', state))}>
 <legend>Which device do you want to set up?</legend>
@@ -53,9 +61,10 @@ ${input.platforms.map((platform) => {
 </div>`;
 })}
 </fieldset>
-${input.platforms.includes('android') && field(state, SMS_PHONE)}
+${input.platforms.includes('android') && phone && field(state, phone)}
 ${button('Continue')}`,
-)}`,
-    { platform: PLATFORM, phone: SMS_PHONE },
+)}
+${input.after}`,
+    { platform: PLATFORM, phone: phone || SMS_PHONE },
   );
 }

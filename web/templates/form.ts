@@ -109,9 +109,16 @@ ${content}
 
 export const button = (
   text: string,
-  options: { variant?: 'primary' | 'secondary' | 'link'; id?: string; describedBy?: string } = {},
+  options: {
+    variant?: 'primary' | 'secondary' | 'link';
+    id?: string;
+    describedBy?: string;
+    /** A button that sends a value of its own (one of several in a form). */
+    name?: string;
+    value?: string;
+  } = {},
 ) =>
-  html`<button type="submit" class="button button-${options.variant ?? 'primary'}"${attribute('id', options.id)}${attribute('aria-describedby', options.describedBy)}>${text}</button>`;
+  html`<button type="submit" class="button button-${options.variant ?? 'primary'}"${attribute('id', options.id)}${attribute('name', options.name)}${attribute('value', options.value)}${attribute('aria-describedby', options.describedBy)}>${text}</button>`;
 
 /** A page whose form may come back refused: its errors summed up above the heading, and said in the title. */
 export const formPage = (state: FormState, title: string, body: SafeHtml, labels: FieldLabels = {}): Page => ({

@@ -4,7 +4,13 @@ import { moment, type Page } from './document';
 import { PLATFORM_CHOICES } from './platforms';
 
 /** The platform's steps, its provisioning link as a button and as a QR code (for a second device), and its expiry. */
-export function provisionPage(input: { organisation: string; link: ProvisioningLink; qrCode: SafeHtml }): Page {
+export function provisionPage(input: {
+  organisation: string;
+  link: ProvisioningLink;
+  qrCode: SafeHtml;
+  /** Where the owner sees whether the device has checked in: the registration's page unless signed in. */
+  statusHref?: string;
+}): Page {
   const { link } = input;
   return {
     title: `Set up your ${PLATFORM_CHOICES[link.platform].name}`,
@@ -17,7 +23,7 @@ ${link.platform === 'android' && html`<p class="notice">We have also sent this l
 <div class="qr-code" role="img" aria-label="QR code of the provisioning link">${input.qrCode}</div>
 <figcaption>Scan this code with the camera of the device you are setting up: it opens the same link there.</figcaption>
 </figure>
-<p>When the device has checked in, we e-mail you. <a href="/setup/${input.organisation}">Check whether it has</a>.</p>`,
+<p>When the device has checked in, we e-mail you. <a href="${input.statusHref ?? `/setup/${input.organisation}`}">Check whether it has</a>.</p>`,
   };
 }
 

@@ -26,6 +26,8 @@ export function organisationPage(state: FormState = blankForm): Page {
 <form method="get" action="/setup" novalidate>
 ${field(state, ORGANISATION)}
 ${button('Continue')}
+<p class="sign-in-hint">Already registered? Enter your organisation, then
+${button('Sign in', { variant: 'link', name: 'then', value: 'sign-in' })}</p>
 </form>`,
     { organisation: ORGANISATION },
   );
@@ -48,7 +50,8 @@ ${postForm(
   input.csrf,
   html`${field(state, EMAIL)}
 ${button('Continue')}`,
-)}`,
+)}
+<p class="sign-in-hint">Already registered? <a href="/setup/${input.organisation.slug}/sign-in">Sign in</a> to see your devices or add another.</p>`,
     { email: EMAIL },
   );
 }
