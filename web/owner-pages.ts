@@ -63,6 +63,8 @@ const noticeIn = (req: Request) =>
     : undefined;
 
 const ADDING_OFF = 'Adding devices is switched off at the moment. Your devices stay as they are.';
+const atLimit = (kept: number, organisation: string) =>
+  `You have ${kept} ${kept === 1 ? 'device' : 'devices'}, the most ${organisation} allows. Remove one to add another.`;
 const ADD_FIELDS: Partial<Record<string, string>> = {
   platform_not_available: 'platform',
   phone_required: 'phone',
@@ -208,7 +210,7 @@ export function ownerPages(
         platforms.length === 0
           ? ADDING_OFF
           : kept >= organisation.maxDevicesPerOwner
-            ? `You have ${kept} devices, the most ${organisation.name} allows. Remove one to add another.`
+            ? atLimit(kept, organisation.name)
             : undefined,
       notice: removed ? `${removed.name} has been removed.` : noticeIn(req),
       state,
@@ -251,7 +253,7 @@ export function ownerPages(
         cannotAddPage({
           organisation: owner.organisation.slug,
           title: 'You have the most devices allowed',
-          message: `You have ${kept} devices, the most ${owner.organisation.name} allows. Remove one to add another.`,
+          message: atLimit(kept, owner.organisation.name),
         }),
       );
     }

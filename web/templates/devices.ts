@@ -14,17 +14,17 @@ const STATE_WORDS: Record<DeviceState, string> = {
   removed: 'Removed',
 };
 
-/** When what the state says happened, or will. */
+/** When what the state says happened, or will: the words after the state's own ("Enrolled on …"). */
 function stateDetail(device: OwnedDevice): SafeHtml | string | undefined {
   switch (device.state) {
     case 'link-issued':
-      return device.linkExpiresAt && html`The link works until ${moment(device.linkExpiresAt)}.`;
+      return device.linkExpiresAt && html`– the link works until ${moment(device.linkExpiresAt)}`;
     case 'link-expired':
-      return device.linkExpiresAt && html`The link expired on ${moment(device.linkExpiresAt)}.`;
+      return device.linkExpiresAt && html`on ${moment(device.linkExpiresAt)}`;
     case 'enrolled':
-      return device.enrolledAt && html`Enrolled on ${moment(device.enrolledAt)}.`;
+      return device.enrolledAt && html`on ${moment(device.enrolledAt)}`;
     case 'removed':
-      return device.removedAt && html`Removed on ${moment(device.removedAt)}.`;
+      return device.removedAt && html`on ${moment(device.removedAt)}`;
   }
 }
 
@@ -132,7 +132,7 @@ export function deviceStatusPage(input: { organisation: string; device: OwnedDev
   const expired = device.state === 'link-expired';
   return {
     title: expired ? `The link for ${device.name} has expired` : `${device.name} is set up`,
-    body: html`<p>${stateDetail(device)}</p>
+    body: html`<p>${STATE_WORDS[device.state]} ${stateDetail(device)}.</p>
 ${expired && postForm(`${base}/devices/${device.id}/link`, input.csrf, button('Get a new link'))}
 <p><a href="${base}/devices">Back to My devices</a></p>`,
   };
