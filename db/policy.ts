@@ -1,7 +1,7 @@
 import { emailMeetsRequirement } from '../lib/email-requirement';
 import { domainError } from '../workflows/errors';
 import { PLATFORMS, type Platform } from '../workflows/messages';
-import type { DeviceTemplate, Models, Organisation } from './models';
+import type { DeviceTemplate, Models, Organisation, SystemSettings } from './models';
 
 /**
  * The settings rules of PRODUCT.md §1–2, read fresh from the database at every step, so a change a supervisor or
@@ -18,20 +18,29 @@ async function openWithSettings(models: Models, slug: string | undefined) {
   if (!settings?.deviceSetupEnabled) {
     throw domainError('self_service_disabled', 'Device self-service setup is not available at the moment.');
   }
+  const organisation = await namedOrDefault(models, settings, slug, 'Say which organisation you are registering with.');
+  if (!organisation.enabled || organisation.accountTemplateId == null) {
+    throw domainError('organisation_disabled', `${organisation.name} does not take self-service registrations.`);
+  }
+  return { organisation, settings };
+}
+
+/** The organisation of a slug, or the default one without a slug; never a guess. */
+async function namedOrDefault(
+  models: Models,
+  settings: SystemSettings | null,
+  slug: string | undefined,
+  whenUnnamed: string,
+): Promise<Organisation> {
   let organisation: Organisation | null;
   if (slug === undefined) {
-    if (settings.defaultOrganisationId == null) {
-      throw domainError('organisation_required', 'Say which organisation you are registering with.');
-    }
+    if (settings?.defaultOrganisationId == null) throw domainError('organisation_required', whenUnnamed);
     organisation = await models.Organisation.findByPk(settings.defaultOrganisationId);
   } else {
     organisation = await models.Organisation.findOne({ where: { slug } });
   }
   if (!organisation) throw domainError('organisation_not_found', 'There is no organisation with that name.');
-  if (!organisation.enabled || organisation.accountTemplateId == null) {
-    throw domainError('organisation_disabled', `${organisation.name} does not take self-service registrations.`);
-  }
-  return { organisation, settings };
+  return organisation;
 }
 
 /**
@@ -39,18 +48,8 @@ async function openWithSettings(models: Models, slug: string | undefined) {
  * ask whether self-service is on: an owner may still see and remove their devices while adding new ones is off.
  */
 export async function ownersOrganisation(models: Models, slug: string | undefined): Promise<Organisation> {
-  let organisation: Organisation | null;
-  if (slug === undefined) {
-    const settings = await models.SystemSettings.findOne();
-    if (settings?.defaultOrganisationId == null) {
-      throw domainError('organisation_required', 'Say which organisation your account is with.');
-    }
-    organisation = await models.Organisation.findByPk(settings.defaultOrganisationId);
-  } else {
-    organisation = await models.Organisation.findOne({ where: { slug } });
-  }
-  if (!organisation) throw domainError('organisation_not_found', 'There is no organisation with that name.');
-  return organisation;
+  const settings = slug === undefined ? await models.SystemSettings.findOne() : null;
+  return namedOrDefault(models, settings, slug, 'Say which organisation your account is with.');
 }
 
 export function assertEmailAllowed(organisation: Organisation, email: string): void {

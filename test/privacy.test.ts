@@ -78,6 +78,46 @@ describe('no secret and no personal data in clear in Temporal', () => {
     }
   });
 
+  it("keeps passwords, session token, reset code, links and phone out of an owner's device runs and password reset", async () => {
+    const { api, mail } = system();
+    const email = uniqueEmail('private.owner');
+    const password = `pw-${randomBytes(8).toString('hex')}`;
+    const newPassword = `new-${randomBytes(8).toString('hex')}`;
+    const phone = '+447700900556';
+    const r = await register(api, 'private', email);
+    await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: codeIn(await mail.nth(email, 1)) } });
+    await api.call('POST', path(r, 'profile'), {
+      token: r.token,
+      body: { firstName: 'Pri', lastName: 'Vate', password },
+    });
+    const session = (await api.call('POST', '/api/session', { body: { organisation: 'private', email, password } }))
+      .body.token as string;
+    const added = await api.call('POST', '/api/me/devices', { token: session, body: { platform: 'android', phone } });
+    expect(added.status, added.text).to.equal(201);
+    const link = added.body.device.provisioningUrl.split('/').pop();
+    expect((await api.call('DELETE', `/api/me/devices/${added.body.device.id}`, { token: session })).status).to.equal(
+      204,
+    );
+
+    await api.call('POST', '/api/password-resets', { body: { organisation: 'private', email } });
+    const resetCode = /reset code is (\d{6})/.exec((await mail.nth(email, 2)).text)?.[1] as string;
+    const confirmed = await api.call('POST', '/api/password-resets/confirm', {
+      body: { organisation: 'private', email, code: resetCode, password: newPassword },
+    });
+    expect(confirmed.status, confirmed.text).to.equal(204);
+
+    const runs = [deviceWorkflowId(added.body.device.id), `password-reset/private/${email}`];
+    await Promise.all(runs.map((id) => system().temporal.client.workflow.getHandle(id).result()));
+    for (const workflowId of runs) {
+      const history = rawHistory(workflowId);
+      const text = readable(history, [workflowId]);
+      const secrets = { password, newPassword, session, resetCode, link, phone, email };
+      for (const [what, secret] of Object.entries(secrets)) {
+        expect(text, `${what} in the raw history of ${workflowId}`).to.not.include(secret);
+      }
+    }
+  });
+
   it('keeps them out of a registration that expired after a wrong code and a resend', async () => {
     const api = await system().startApi({ timings: { registrationTtlMs: 3_000, resendIntervalMs: 100 } });
     const email = uniqueEmail('expiring');

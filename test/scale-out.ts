@@ -201,6 +201,40 @@ async function main() {
     `one link checked in on both APIs at once: ${statuses.join(' and ')} (one 200, one 410 link_used)`,
   );
 
+  // A returning owner across both API processes, on PostgreSQL: one counter of failed sign-ins, one device limit.
+  const owner = emails[0] as string;
+  const signIn = (url: string, password: string) =>
+    fetch(`${url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: owner, password }),
+    });
+  const failed = [];
+  for (let i = 0; i < 5; i++) failed.push((await signIn(next(), `wrong guess ${i}`)).status);
+  const afterFailures = (await signIn(next(), 'a long passphrase')).status;
+  check(
+    failed.every((status) => status === 401) && afterFailures === 429,
+    `5 wrong passwords spread over both APIs, then the right one: ${afterFailures} (429: the count is shared)`,
+  );
+  const other = emails[1] as string;
+  const session = await post(`${next()}/api/session`, { email: other, password: 'a long passphrase' });
+  const adds = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      fetch(`${urls[i % 2]}/api/me/devices`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
+        body: JSON.stringify({ platform: 'ios' }),
+      }).then((response) => response.status),
+    ),
+  );
+  const kept = await db.models.Device.count({ where: { userId: users.find((u) => u.email === other)?.id ?? 0 } });
+  check(
+    adds.filter((status) => status === 201).length === 4 &&
+      adds.filter((status) => status === 409).length === 4 &&
+      kept === 5,
+    `8 devices added at once on both APIs with 1 of 5 used: ${adds.sort().join(',')}; ${kept} devices kept`,
+  );
+
   await db.close();
   await stop([...apis, ...workers]);
   await temporal.close();
