@@ -311,12 +311,26 @@ describe('the returning owner’s web pages, in Chromium', function () {
           expect(expiredPage?.status()).to.equal(200);
           expect(await page.locator('h1').textContent()).to.match(/has expired$/);
           await page.goto(`/setup/${ORG}/devices`);
+          // A second tab still shows the button after the first has used it.
+          const stale = await page.context().newPage();
+          await stale.goto(`/setup/${ORG}/devices`);
           await card(page, id as string)
             .getByRole('button', { name: /^Get a new link/ })
             .click();
           await page.waitForURL(`**/devices/${id}`);
           const fresh = await expectLinkPage(page, 'android');
           expect(fresh).to.not.equal(link);
+
+          const [refused] = await Promise.all([
+            stale.waitForNavigation(),
+            card(stale, id as string)
+              .getByRole('button', { name: /^Get a new link/ })
+              .click(),
+          ]);
+          expect(refused?.status()).to.equal(409);
+          expect(await stale.locator('.error-summary').textContent()).to.include('link is still valid');
+          expect(await stateOf(stale, id as string)).to.equal('Link issued');
+          await expectGoodPage(stale, 'owner-new-link-wrong-step');
         },
         { baseURL: quick.url },
       );
