@@ -87,7 +87,15 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
             linkTokenHash: linkHash(id, linkNumber),
             linkExpiresAt: new Date(expiresAt),
           },
-          { where: { id, linkNumber: linkNumber - 1, state: 'link-expired' }, transaction },
+          {
+            where: {
+              id,
+              linkNumber: linkNumber - 1,
+              // A run that ended without marking its link (terminated by an operator) leaves it issued but past expiry.
+              [Op.or]: [{ state: 'link-expired' }, { state: 'link-issued', linkExpiresAt: { [Op.lte]: new Date() } }],
+            },
+            transaction,
+          },
         );
         if (changed === 1) {
           await models.RetiredLink.create(

@@ -218,6 +218,21 @@ describe('returning device owners', () => {
     expectError(await api.call('POST', `/api/me/devices/${device.id}/link`, { token }), 409, 'wrong_step');
   });
 
+  it('gives a new link for a device whose run an operator terminated, once its link has expired', async () => {
+    const { api, temporal } = system();
+    const shortLinks = await system().startApi({ timings: { linkTtlMs: 1_500 } });
+    const r = await enrolledOwner();
+    const token = await session(shortLinks, r.email);
+    const device = await addDevice(shortLinks, token, { platform: 'macos' });
+    await temporal.client.workflow.getHandle(`device/${device.id}`).terminate('operator test');
+    await sleep(1_600);
+    expect(await deviceState(api, token, device.id)).to.equal('link-expired');
+    const renewed = await api.call('POST', `/api/me/devices/${device.id}/link`, { token });
+    expect(renewed.status, renewed.text).to.equal(201);
+    expectError(await checkIn(api, device.provisioningUrl), 410, 'link_expired');
+    expect((await checkIn(api, renewed.body.device.provisioningUrl)).status).to.equal(200);
+  });
+
   it('removes a device: its link refuses at once, its workflow ends, it shows as removed', async () => {
     const { api, temporal } = system();
     const r = await enrolledOwner();
