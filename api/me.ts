@@ -67,7 +67,7 @@ export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config:
     res.status(204).end();
   });
 
-  const resetLimiter = registrationLimiter(config.registrationsPerMinute);
+  const resetLimiter = registrationLimiter(config.registrationsPerMinute, 'password resets');
   router.post('/password-resets', resetLimiter, async (req, res) => {
     await accounts.requestPasswordReset(passwordResetBody.parse(req.body ?? {}));
     res.status(202).end();

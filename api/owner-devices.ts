@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { Op } from 'sequelize';
 import { removeDeviceRecord } from '../activities/devices';
@@ -15,9 +14,9 @@ import {
   type Platform,
   removeDeviceUpdate,
 } from '../workflows/messages';
-import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from '../workflows/search-attributes';
 import type { ApiDeps } from './context';
 import { HttpError } from './errors';
+import { flowStart } from './flow-start';
 import type { Owner } from './owners';
 import { type ProvisioningLink, provisioningLink } from './registrations';
 
@@ -84,9 +83,8 @@ export function createOwnerDevices(deps: ApiDeps) {
     const { slug } = owner.organisation;
     try {
       const answer = await client.workflow.executeUpdateWithStart(deviceLinkUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof deviceWorkflow>('device', {
+        startWorkflowOperation: flowStart<typeof deviceWorkflow>(config.taskQueue, 'device', {
           workflowId: deviceWorkflowId(device.id),
-          taskQueue: config.taskQueue,
           args: [
             {
               organisation: slug,
@@ -97,12 +95,10 @@ export function createOwnerDevices(deps: ApiDeps) {
               reminderBeforeMs: config.timings.linkReminderMs,
             },
           ],
-          workflowIdConflictPolicy: 'FAIL',
-          typedSearchAttributes: [
-            { key: ORGANISATION, value: slug },
-            { key: REGISTRATION_EMAIL, value: owner.user.email },
-            { key: REGISTRATION_STEP, value: 'provision' },
-          ],
+          organisation: slug,
+          email: owner.user.email,
+          step: 'provision',
+          conflict: 'FAIL',
         }),
       });
       return provisioningLink(deps, answer.device);

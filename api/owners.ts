@@ -1,4 +1,3 @@
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite } from 'rate-limiter-flexible';
 import { Op } from 'sequelize';
@@ -7,9 +6,9 @@ import { ownersOrganisation } from '../db/policy';
 import { hashPassword, randomToken, verifyPassword } from '../lib/secrets';
 import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
 import type { passwordReset } from '../workflows/password-reset';
-import { ORGANISATION, REGISTRATION_EMAIL } from '../workflows/search-attributes';
 import type { ApiDeps } from './context';
 import { HttpError } from './errors';
+import { flowStart } from './flow-start';
 
 /** A signed-in device owner, as the routes and pages see them. */
 export interface Owner {
@@ -156,15 +155,12 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
     async requestPasswordReset(input: { organisation?: string; email: string }): Promise<void> {
       const { organisation, workflowId } = await resetWorkflow(input);
       await client.workflow.executeUpdateWithStart(requestResetUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof passwordReset>('passwordReset', {
+        startWorkflowOperation: flowStart<typeof passwordReset>(config.taskQueue, 'passwordReset', {
           workflowId,
-          taskQueue: config.taskQueue,
           args: [{ organisation: organisation.slug, email: input.email, timings: config.timings }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          typedSearchAttributes: [
-            { key: ORGANISATION, value: organisation.slug },
-            { key: REGISTRATION_EMAIL, value: input.email },
-          ],
+          organisation: organisation.slug,
+          email: input.email,
+          conflict: 'USE_EXISTING',
         }),
       });
     },

@@ -1,4 +1,4 @@
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
 import { INSTRUCTIONS, provisioningUrl } from '../lib/platforms';
@@ -17,9 +17,9 @@ import {
   verifyUpdate,
 } from '../workflows/messages';
 import type { registration } from '../workflows/registration';
-import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from '../workflows/search-attributes';
 import type { ApiDeps } from './context';
 import { HttpError } from './errors';
+import { flowStart } from './flow-start';
 import { opaqueParam } from './schemas';
 
 export interface ProvisioningLink {
@@ -106,16 +106,13 @@ export function createRegistrationService({ client, models, secrets, config }: A
       const workflowId = registrationWorkflowId(organisation.slug, input.email);
       const { step } = await client.workflow.executeUpdateWithStart(registerUpdate, {
         args: [{ tokenHash: secrets.keyedHash('registration-token', token) }],
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof registration>('registration', {
+        startWorkflowOperation: flowStart<typeof registration>(config.taskQueue, 'registration', {
           workflowId,
-          taskQueue: config.taskQueue,
           args: [{ organisation: organisation.slug, email: input.email, timings: config.timings }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          typedSearchAttributes: [
-            { key: ORGANISATION, value: organisation.slug },
-            { key: REGISTRATION_EMAIL, value: input.email },
-            { key: REGISTRATION_STEP, value: 'verify-email' },
-          ],
+          organisation: organisation.slug,
+          email: input.email,
+          step: 'verify-email',
+          conflict: 'USE_EXISTING',
         }),
       });
       return { registrationId: secrets.registrationId(workflowId), token, step, organisation: organisation.slug };

@@ -6,8 +6,11 @@ import { HttpError } from './errors';
 import type { RegistrationService } from './registrations';
 import { createRegistrationBody, deviceBody, emptyBody, profileBody, verifyBody } from './schemas';
 
-/** Limits how many registrations one client address starts per minute (codes and resends are limited in the workflow). */
-export function registrationLimiter(perMinute: number) {
+/**
+ * Limits how many registrations (or password-reset requests) one client address starts per minute; codes and resends
+ * are limited in the workflows.
+ */
+export function registrationLimiter(perMinute: number, what = 'registrations') {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
@@ -15,7 +18,7 @@ export function registrationLimiter(perMinute: number) {
     legacyHeaders: false,
     handler: (_req, _res, next) =>
       next(
-        new HttpError('too_many_attempts', 'Too many registrations from this address; try again in a minute.', {
+        new HttpError('too_many_attempts', `Too many ${what} from this address; try again in a minute.`, {
           retryAfterSeconds: 60,
         }),
       ),

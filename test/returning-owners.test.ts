@@ -50,6 +50,7 @@ describe('returning device owners', () => {
     await system().createOrganisation(ORG);
     await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
   });
+  after(() => system().setSystem({ platforms: {} }));
 
   it('sign out, sign in, add a second device on another platform, check it in: both enrolled', async () => {
     const { api, mail, temporal } = system();

@@ -1,4 +1,3 @@
-import cookieParser from 'cookie-parser';
 import express, { type CookieOptions, type Request, type Response, Router } from 'express';
 import type { ApiDeps } from '../api/context';
 import { describeError, type ErrorAnswer, HttpError } from '../api/errors';
@@ -13,10 +12,10 @@ import {
   phoneForm,
   signInForm,
 } from '../api/schemas';
-import { registrationLimiter } from '../api/setup';
 import { ownersOrganisation } from '../db/policy';
-import { csrfProtection, csrfToken } from './csrf';
+import { csrfToken } from './csrf';
 import { html } from './html';
+import { formParsing, organisationIn, pageLimit } from './page-kit';
 import { formRefusal, problemPageOf, refusalMessage, UNEXPECTED } from './problems';
 import { qrCode } from './qr';
 import { sendPage } from './respond';
@@ -97,24 +96,12 @@ export function ownerPages(
     ...cookie,
     maxAge: Math.max(config.owners.sessionAbsoluteMs, config.timings.registrationTtlMs + config.timings.linkTtlMs),
   };
-  const limiter = registrationLimiter(config.registrationsPerMinute);
-  const limit = (req: Request, res: Response) =>
-    new Promise<void>((resolve, reject) => limiter(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
+  const limit = pageLimit(config.registrationsPerMinute, 'password resets');
   const show = (res: Response, page: Page, status = 200) => sendPage(res, site, page, status);
 
   const router = Router();
-  router.use(
-    OWNER_PATHS,
-    cookieParser(),
-    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
-    csrfProtection(secrets, csrfCookie),
-  );
+  router.use(OWNER_PATHS, ...formParsing(secrets, csrfCookie));
 
-  const slugIn = (req: Request) => {
-    const slug = organisationForm.shape.organisation.safeParse(req.params.organisation);
-    if (!slug.success) throw new HttpError('organisation_not_found', 'There is no organisation with that name.');
-    return slug.data;
-  };
   const baseOf = (slug: string) => `/setup/${slug}`;
   const devicesOf = (slug: string) => `${baseOf(slug)}/devices`;
   const signInOf = (slug: string, notice?: keyof typeof NOTICES) =>
@@ -159,7 +146,7 @@ export function ownerPages(
   // Sign-in, sign-out
 
   router.get('/:organisation/sign-in', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const organisation = await ownersOrganisation(models, slug);
     const token = tokenIn(req, slug);
     if (token) {
@@ -170,7 +157,7 @@ export function ownerPages(
   });
 
   router.post('/:organisation/sign-in', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const organisation = await ownersOrganisation(models, slug);
     const again = (state: FormState, status: number) =>
       show(res, signInPage({ organisation, csrf: csrfToken(res), state }), status);
@@ -187,7 +174,7 @@ export function ownerPages(
   });
 
   router.post('/:organisation/sign-out', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const token = tokenIn(req, slug);
     if (token) await accounts.signOut(token);
     forgetSession(res, slug);
@@ -218,7 +205,7 @@ export function ownerPages(
   };
 
   router.get('/:organisation/devices', async (req, res) => {
-    const owner = await signedIn(req, res, slugIn(req));
+    const owner = await signedIn(req, res, organisationIn(req));
     if (owner) show(res, await devicesView(req, res, owner));
   });
 
@@ -244,7 +231,7 @@ export function ownerPages(
   };
 
   router.get('/:organisation/devices/new', async (req, res) => {
-    const owner = await signedIn(req, res, slugIn(req));
+    const owner = await signedIn(req, res, organisationIn(req));
     if (!owner) return;
     const kept = (await devices.list(owner)).filter((device) => device.state !== 'removed').length;
     if (kept >= owner.organisation.maxDevicesPerOwner) {
@@ -261,7 +248,7 @@ export function ownerPages(
   });
 
   router.post('/:organisation/devices/new', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const owner = await signedIn(req, res, slug);
     if (!owner) return;
     const input = deviceForm.safeParse(req.body ?? {});
@@ -291,7 +278,7 @@ export function ownerPages(
   // One device: its link and QR code, a new link, removal
 
   router.get('/:organisation/devices/:id', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const owner = await signedIn(req, res, slug);
     if (!owner) return;
     const id = deviceIdIn(req);
@@ -307,11 +294,11 @@ export function ownerPages(
   });
 
   router.get('/:organisation/devices/:id/link', (req, res) => {
-    res.redirect(303, `${devicesOf(slugIn(req))}/${deviceIdIn(req)}`);
+    res.redirect(303, `${devicesOf(organisationIn(req))}/${deviceIdIn(req)}`);
   });
 
   router.post('/:organisation/devices/:id/link', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const owner = await signedIn(req, res, slug);
     if (!owner) return;
     const id = deviceIdIn(req);
@@ -338,7 +325,7 @@ export function ownerPages(
   });
 
   router.get('/:organisation/devices/:id/remove', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const owner = await signedIn(req, res, slug);
     if (!owner) return;
     const device = await devices.get(owner, deviceIdIn(req));
@@ -346,7 +333,7 @@ export function ownerPages(
   });
 
   router.post('/:organisation/devices/:id/remove', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const owner = await signedIn(req, res, slug);
     if (!owner) return;
     const id = deviceIdIn(req);
@@ -357,12 +344,12 @@ export function ownerPages(
   // Forgotten password
 
   router.get('/:organisation/forgot-password', async (req, res) => {
-    const organisation = await ownersOrganisation(models, slugIn(req));
+    const organisation = await ownersOrganisation(models, organisationIn(req));
     show(res, forgotPasswordPage({ organisation, csrf: csrfToken(res) }));
   });
 
   router.post('/:organisation/forgot-password', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const organisation = await ownersOrganisation(models, slug);
     const input = passwordResetForm.safeParse(req.body ?? {});
     if (!input.success) {
@@ -385,7 +372,7 @@ export function ownerPages(
   });
 
   router.get('/:organisation/reset-password', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const organisation = await ownersOrganisation(models, slug);
     const email = (req.cookies as Record<string, unknown>)[`${RESET_PREFIX}${slug}`];
     const state = typeof email === 'string' ? { values: { email }, errors: {} } : blankForm;
@@ -393,7 +380,7 @@ export function ownerPages(
   });
 
   router.post('/:organisation/reset-password', async (req, res) => {
-    const slug = slugIn(req);
+    const slug = organisationIn(req);
     const organisation = await ownersOrganisation(models, slug);
     const again = (state: FormState, status: number) =>
       show(res, resetPasswordPage({ organisation, csrf: csrfToken(res), state }), status);

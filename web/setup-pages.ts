@@ -1,14 +1,13 @@
-import cookieParser from 'cookie-parser';
 import express, { type CookieOptions, type Request, type Response, Router } from 'express';
 import type { ZodType } from 'zod';
 import type { ApiDeps } from '../api/context';
 import { describeError, HttpError } from '../api/errors';
 import type { RegistrationService } from '../api/registrations';
 import { deviceForm, emailForm, emptyBody, linkForm, organisationForm, profileForm, verifyBody } from '../api/schemas';
-import { registrationLimiter } from '../api/setup';
 import { openOrganisation } from '../db/policy';
 import type { Step } from '../workflows/messages';
-import { csrfProtection, csrfToken } from './csrf';
+import { csrfToken } from './csrf';
+import { formParsing, organisationIn, pageLimit } from './page-kit';
 import { formRefusal, problemPageOf, refusalMessage, UNEXPECTED } from './problems';
 import { qrCode } from './qr';
 import { sendPage } from './respond';
@@ -77,24 +76,11 @@ export function setupPages(
     maxAge: config.timings.registrationTtlMs + config.timings.linkTtlMs,
   };
   const sessions = registrationSessions(cookie);
-  const limiter = registrationLimiter(config.registrationsPerMinute);
-  const limit = (req: Request, res: Response) =>
-    new Promise<void>((resolve, reject) => limiter(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
+  const limit = pageLimit(config.registrationsPerMinute);
   const show = (res: Response, page: Page, status = 200) => sendPage(res, site, page, status);
 
   const router = Router();
-  router.use(
-    cookieParser(),
-    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
-    csrfProtection(secrets, cookie),
-  );
-
-  /** The organisation in the path; a malformed one is as unknown as a missing one. */
-  const organisationIn = (req: Request) => {
-    const slug = organisationForm.shape.organisation.safeParse(req.params.organisation);
-    if (!slug.success) throw new HttpError('organisation_not_found', 'There is no organisation with that name.');
-    return slug.data;
-  };
+  router.use(...formParsing(secrets, cookie));
 
   /** The browser's registration with an organisation, and where it stands; a token nobody knows any more is dropped. */
   const current = async (req: Request, res: Response, organisation: string) => {

@@ -27,7 +27,7 @@ import {
   statusQuery,
   verifyUpdate,
 } from './messages';
-import { ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP } from './search-attributes';
+import { REGISTRATION_STEP, searchAttributesOf } from './search-attributes';
 import { constantTimeEqual, LEAN_STEPS_PATCH, stepActivities } from './util';
 
 /**
@@ -191,11 +191,7 @@ export async function registration({ organisation, email, timings }: Registratio
               reminderBeforeMs: timings.linkReminderMs,
             },
           ],
-          typedSearchAttributes: [
-            { key: ORGANISATION, value: organisation },
-            { key: REGISTRATION_EMAIL, value: email },
-            { key: REGISTRATION_STEP, value: 'provision' },
-          ],
+          typedSearchAttributes: searchAttributesOf(organisation, email, 'provision'),
         });
         devices.push({ ...issued, state: 'link-issued' });
         provisioning = child.result();

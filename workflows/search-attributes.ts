@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, type SearchAttributePair, SearchAttributeType } from '@temporalio/common';
 
 /** What operators search registrations and devices by in the Temporal Web UI; the only data left in clear. */
 export const ORGANISATION = defineSearchAttributeKey('Organisation', SearchAttributeType.KEYWORD);
@@ -6,3 +6,12 @@ export const REGISTRATION_EMAIL = defineSearchAttributeKey('RegistrationEmail', 
 export const REGISTRATION_STEP = defineSearchAttributeKey('RegistrationStep', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [ORGANISATION, REGISTRATION_EMAIL, REGISTRATION_STEP];
+
+/** The search attributes a run of any self-service workflow starts with: whose it is, and (for some) its step. */
+export function searchAttributesOf(organisation: string, email: string, step?: string): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: ORGANISATION, value: organisation },
+    { key: REGISTRATION_EMAIL, value: email },
+  ];
+  return step === undefined ? pairs : [...pairs, { key: REGISTRATION_STEP, value: step }];
+}

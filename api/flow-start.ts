@@ -1,0 +1,30 @@
+import { WithStartWorkflowOperation, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import { searchAttributesOf } from '../workflows/search-attributes';
+
+/**
+ * The start half of an update-with-start for one of the self-service workflows: on the task queue, findable by
+ * organisation and e-mail address (and step) in the Web UI from its first event.
+ */
+export function flowStart<T extends Workflow>(
+  taskQueue: string,
+  workflowType: string,
+  options: {
+    workflowId: string;
+    args: Parameters<T>;
+    organisation: string;
+    email: string;
+    step?: string;
+    /** Join the open run of the same id (registrations, resets), or refuse (a device's link). */
+    conflict: 'USE_EXISTING' | 'FAIL';
+  },
+): WithStartWorkflowOperation<T> {
+  const start = {
+    workflowId: options.workflowId,
+    taskQueue,
+    // The SDK spells "the workflow's arguments" as a conditional type TypeScript cannot see through for a generic T.
+    args: options.args as WorkflowStartOptions<T>['args'],
+    typedSearchAttributes: searchAttributesOf(options.organisation, options.email, options.step),
+  } as WorkflowStartOptions<T>;
+  return new WithStartWorkflowOperation<T>(workflowType, { ...start, workflowIdConflictPolicy: options.conflict });
+}
