@@ -1,5 +1,6 @@
-import { Op, Transaction } from 'sequelize';
+import { Op, UniqueConstraintError } from 'sequelize';
 import type { Models } from '../db/models';
+import { exclusivelyForOwner } from '../db/owner-lock';
 import { offeredPlatforms } from '../db/policy';
 import type { Secrets } from '../lib/secrets';
 import { domainError } from '../workflows/errors';
@@ -36,10 +37,9 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
       if (existing) return { name: existing.name };
 
       const { organisation, template } = await templateFor(input.organisation, platform);
-      // Counting and inserting under the owner's row lock (one writer at a time on SQLite), so two devices added at
-      // once cannot both squeeze under the limit.
-      return sequelize().transaction({ type: Transaction.TYPES.IMMEDIATE }, async (transaction) => {
-        await models.User.findByPk(input.userId, { transaction, lock: transaction.LOCK.UPDATE });
+      // Counting and inserting with the owner's records held, so two devices added at once cannot both squeeze
+      // under the limit.
+      return exclusivelyForOwner(models, input.userId, async (transaction) => {
         const kept = await models.Device.count({
           where: { userId: input.userId, state: { [Op.ne]: 'removed' } },
           transaction,
@@ -69,6 +69,11 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
           { transaction },
         );
         return { name: device.name };
+      }).catch(async (error: unknown) => {
+        // An earlier attempt that timed out while its transaction was still open has made the record since.
+        const made = error instanceof UniqueConstraintError ? await models.Device.findByPk(id) : null;
+        if (made) return { name: made.name };
+        throw error;
       });
     },
 

@@ -29,7 +29,7 @@ function openRateLimitStore(sequelize: Sequelize, storage: string): { store: Rat
     return { store: { dialect: 'postgres', storeClient: sequelize, storeType: 'sequelize' }, close: async () => {} };
   }
   const connection = new sqlite3.Database(storage);
-  connection.configure('busyTimeout', 5000);
+  connection.configure('busyTimeout', BUSY_TIMEOUT_MS);
   return {
     store: { dialect: 'sqlite', storeClient: connection, storeType: 'sqlite3' },
     close: () => new Promise((resolve) => connection.close(() => resolve())),
@@ -46,6 +46,26 @@ const MIGRATIONS = [
   { name: '003-returning-owners', ...returningOwners },
 ];
 
+/** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Gives every SQLite connection Sequelize opens a busy timeout. A PRAGMA reaches only the connection it runs on, and
+ * Sequelize opens a connection of its own for each transaction; without this, two transactions at once (devices added
+ * at the same moment) fail at once with SQLITE_BUSY instead of taking turns.
+ */
+function waitWhenBusy(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager as unknown as {
+    getConnection(options?: object): Promise<sqlite3.Database>;
+  };
+  const open = manager.getConnection.bind(manager);
+  manager.getConnection = async (options) => {
+    const connection = await open(options);
+    connection.configure('busyTimeout', BUSY_TIMEOUT_MS);
+    return connection;
+  };
+}
+
 /** Opens the database named by a URL (`sqlite:<file>` or `postgres://…`) and brings its schema up to date. */
 export async function openDatabase(url: string): Promise<Database> {
   let sequelize: Sequelize;
@@ -53,9 +73,9 @@ export async function openDatabase(url: string): Promise<Database> {
   if (storage) {
     if (storage !== ':memory:') mkdirSync(path.dirname(path.resolve(storage)), { recursive: true });
     sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false, retry: { max: 10 } });
-    // WAL lets the API read while a worker writes; busy_timeout makes writers from other processes wait, not fail.
+    waitWhenBusy(sequelize);
+    // WAL lets the API read while a worker writes.
     await sequelize.query('PRAGMA journal_mode = WAL');
-    await sequelize.query('PRAGMA busy_timeout = 5000');
     await sequelize.query('PRAGMA foreign_keys = ON');
   } else {
     sequelize = new Sequelize(url, { logging: false, pool: { max: 10 } });
