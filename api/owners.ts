@@ -110,6 +110,17 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
       const token = randomToken();
       const now = Date.now();
       const expiresAt = new Date(now + rules.sessionAbsoluteMs);
+      // Sessions that can no longer be used go when their owner signs in again: the table stays as small as its users.
+      await models.OwnerSession.destroy({
+        where: {
+          userId: user.id,
+          [Op.or]: [
+            { endedAt: { [Op.ne]: null } },
+            { expiresAt: { [Op.lte]: new Date(now) } },
+            { lastSeenAt: { [Op.lte]: new Date(now - rules.sessionIdleMs) } },
+          ],
+        },
+      });
       await models.OwnerSession.create({
         tokenHash: sessionHash(token),
         userId: user.id,

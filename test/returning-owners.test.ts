@@ -360,5 +360,11 @@ describe('returning device owners', () => {
     expectError(lastOk, 401, 'unauthorized');
     expect(Date.now() - signedInAt).to.be.within(1_900, 4_000);
     expect((await me(api, await session(api, r.email))).status).to.equal(200);
+    // Signing in again cleared the session that had aged out (the idle one idled only by the other API's rules).
+    const { OwnerSession } = system().db.models;
+    const row = (token: string) =>
+      OwnerSession.findOne({ where: { tokenHash: system().secrets.keyedHash('owner-session', token) } });
+    expect(await row(agingToken)).to.equal(null);
+    expect(await row(idleToken)).to.not.equal(null);
   });
 });
