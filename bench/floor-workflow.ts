@@ -1,22 +1,31 @@
 import { allHandlersFinished, condition, defineUpdate, setHandler } from '@temporalio/workflow';
 
 /**
- * The engine floor: a bare workflow taking exactly the Temporal round-trips of one registration — update-with-start,
- * then one update per later step (verify, profile, device, check-in), validators on — and doing nothing else.
- * Nothing built on this engine can beat it on this machine.
+ * The engine floor: bare workflows taking exactly the Temporal round-trips of the product's flows — update-with-start,
+ * then one update per later step, validators on — and doing nothing else. Nothing built on this engine can beat them
+ * on this machine.
  */
 export const FLOOR_STEPS = ['register', 'verify', 'profile', 'device', 'checkin'] as const;
 export type FloorStep = (typeof FLOOR_STEPS)[number];
+/** A returning owner's new device: update-with-start for its link, then the device's check-in. */
+export const OWNER_STEPS = ['add', 'checkin'] as const;
+export type OwnerStep = (typeof OWNER_STEPS)[number];
 
-export const floorUpdates = Object.fromEntries(
-  FLOOR_STEPS.map((name) => [name, defineUpdate<number, [string]>(name)]),
-) as Record<FloorStep, ReturnType<typeof defineUpdate<number, [string]>>>;
+type StepUpdate = ReturnType<typeof defineUpdate<number, [string]>>;
+const updatesFor = <S extends string>(steps: readonly S[], prefix = '') =>
+  Object.fromEntries(steps.map((name) => [name, defineUpdate<number, [string]>(`${prefix}${name}`)])) as Record<
+    S,
+    StepUpdate
+  >;
+export const floorUpdates = updatesFor(FLOOR_STEPS);
+export const ownerFloorUpdates = updatesFor(OWNER_STEPS, 'owner-');
 
-export async function floor(): Promise<void> {
+/** Takes the steps' updates in order, then ends. */
+async function steps<S extends string>(names: readonly S[], updates: Record<S, StepUpdate>): Promise<void> {
   let done = 0;
-  FLOOR_STEPS.forEach((name, index) => {
+  names.forEach((name, index) => {
     setHandler(
-      floorUpdates[name],
+      updates[name] as StepUpdate,
       () => {
         done = index + 1;
         return done;
@@ -28,6 +37,14 @@ export async function floor(): Promise<void> {
       },
     );
   });
-  await condition(() => done === FLOOR_STEPS.length);
+  await condition(() => done === names.length);
   await condition(allHandlersFinished);
+}
+
+export async function floor(): Promise<void> {
+  await steps(FLOOR_STEPS, floorUpdates);
+}
+
+export async function ownerFloor(): Promise<void> {
+  await steps(OWNER_STEPS, ownerFloorUpdates);
 }

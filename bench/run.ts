@@ -11,7 +11,16 @@ import { startDevServer, type TemporalConnections } from '../lib/temporal';
 import { healthy, post, sleep, spawnEntry, stop, waitFor } from '../test/support/processes';
 import { codeIn, MailCatcher } from '../test/support/smtp';
 import { REGISTRATION_EMAIL } from '../workflows/search-attributes';
-import { FLOOR_STEPS, type FloorStep, floor, floorUpdates } from './floor-workflow';
+import {
+  FLOOR_STEPS,
+  type FloorStep,
+  floor,
+  floorUpdates,
+  OWNER_STEPS,
+  type OwnerStep,
+  ownerFloor,
+  ownerFloorUpdates,
+} from './floor-workflow';
 
 /**
  * `npm run bench`: whole registrations through the real HTTP API (separate API and worker processes, mail through a
@@ -48,8 +57,8 @@ const rssMiB = (pid: number | undefined, field = 'VmRSS') => {
 };
 
 /** Runs `count` jobs with `concurrency` of them in flight; returns each job's step timings and the wall time. */
-async function pool(concurrency: number, count: number, job: (i: number) => Promise<Timings>) {
-  const results: Timings[] = [];
+async function pool<R>(concurrency: number, count: number, job: (i: number) => Promise<R>) {
+  const results: R[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -60,7 +69,11 @@ async function pool(concurrency: number, count: number, job: (i: number) => Prom
   return { results, seconds: (performance.now() - started) / 1000 };
 }
 
-async function timed<T>(timings: Partial<Timings>, step: FloorStep, work: () => Promise<T>): Promise<T> {
+async function timed<T, S extends string>(
+  timings: Partial<Record<S, number>>,
+  step: S,
+  work: () => Promise<T>,
+): Promise<T> {
   const t = performance.now();
   const value = await work();
   timings[step] = performance.now() - t;
@@ -107,13 +120,13 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
   return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY };
 }
 
-function summarise(results: Timings[], seconds: number) {
+function summarise<S extends string>(results: Array<Record<S, number>>, seconds: number, names: readonly S[]) {
   const steps = Object.fromEntries(
-    FLOOR_STEPS.map((step) => {
+    names.map((step) => {
       const values = results.map((r) => r[step]);
       return [step, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }];
     }),
-  ) as Record<FloorStep, { p50: number; p95: number; p99: number }>;
+  ) as Record<S, { p50: number; p95: number; p99: number }>;
   return { registrations: results.length, seconds, perSecond: results.length / seconds, steps };
 }
 
@@ -166,6 +179,8 @@ async function main() {
   };
 
   let productCount = 0;
+  /** Owners with a finished registration, for the returning-owner phase. */
+  const registered: string[] = [];
   const productRegistration = async (label: string): Promise<Timings & { email: string; workflowId: string }> => {
     const t: Partial<Timings> = {};
     const email = `${label}.${run}.${productCount++}@example.com`;
@@ -181,6 +196,7 @@ async function main() {
     const chosen = await timed(t, 'device', () => post(`${id}/devices`, { platform: 'ios' }, token));
     const link = (chosen.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
     await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
+    registered.push(email);
     return { ...(t as Timings), email, workflowId: `registration/${created.organisation}/${email}` };
   };
 
@@ -196,9 +212,55 @@ async function main() {
     const productRun = await pool(concurrency, count, () => productRegistration(`c${concurrency}`));
     levels.push({
       concurrency,
-      floor: summarise(floorRun.results, floorRun.seconds),
-      product: summarise(productRun.results, productRun.seconds),
+      floor: summarise(floorRun.results, floorRun.seconds, FLOOR_STEPS),
+      product: summarise(productRun.results, productRun.seconds, FLOOR_STEPS),
       memoryMiB: { api: rssMiB(product.api.pid), worker: rssMiB(product.worker.pid) },
+    });
+  }
+
+  // Returning owners, each signed in beforehand, add a Mac and check it in; beside them, the same round-trips bare.
+  const ownerFloorRun = async (i: number) => {
+    const t: Partial<Record<OwnerStep, number>> = {};
+    const workflowId = `bench-owner-floor/${run}/${i}`;
+    await timed(t, 'add', () =>
+      plainClient.workflow.executeUpdateWithStart(ownerFloorUpdates.add, {
+        args: ['token'],
+        startWorkflowOperation: new WithStartWorkflowOperation(ownerFloor, {
+          workflowId,
+          taskQueue: 'bench-floor',
+          workflowIdConflictPolicy: 'FAIL',
+        }),
+      }),
+    );
+    await timed(t, 'checkin', () =>
+      plainClient.workflow.getHandle(workflowId).executeUpdate(ownerFloorUpdates.checkin, { args: ['token'] }),
+    );
+    return t as Record<OwnerStep, number>;
+  };
+  const sessions = (
+    await pool(10, registered.length, (i) =>
+      post(`${product.url}/api/session`, { email: registered[i], password: 'a long passphrase' }),
+    )
+  ).results.map((answer) => answer.token as string);
+  let nextOwner = 0;
+  const ownerProductRun = async () => {
+    const t: Partial<Record<OwnerStep, number>> = {};
+    const token = sessions[nextOwner++];
+    const added = await timed(t, 'add', () => post(`${product.url}/api/me/devices`, { platform: 'macos' }, token));
+    const link = (added.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
+    await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
+    return t as Record<OwnerStep, number>;
+  };
+  const owners = [];
+  for (const concurrency of LEVELS) {
+    const count = Math.min(countFor(concurrency), sessions.length - nextOwner);
+    console.log(`returning owners, concurrency ${concurrency}: ${count} new devices each…`);
+    const floorRun = await pool(concurrency, count, ownerFloorRun);
+    const productRun = await pool(concurrency, count, ownerProductRun);
+    owners.push({
+      concurrency,
+      floor: summarise(floorRun.results, floorRun.seconds, OWNER_STEPS),
+      product: summarise(productRun.results, productRun.seconds, OWNER_STEPS),
     });
   }
 
@@ -229,6 +291,7 @@ async function main() {
     machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
     temporal: 'dev server (temporal CLI 1.9.1, SQLite in memory), same for both columns',
     levels,
+    owners,
     historyEvents: {
       registration: registrationEvents,
       device: deviceEvents,
@@ -308,33 +371,26 @@ async function openRegistrations(
   };
 }
 
-function print(report: {
-  machine: { cores: number; memoryGiB: number };
-  levels: Array<{
-    concurrency: number;
-    floor: ReturnType<typeof summarise>;
-    product: ReturnType<typeof summarise>;
-    memoryMiB: { api: number; worker: number };
-  }>;
-  historyEvents: Record<string, number>;
-  memoryMiB: Record<string, number>;
-  open?: Record<string, number>;
-}) {
-  const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
-  console.log(
-    `\nSelf-Service Setup benchmark — ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, one Temporal dev server`,
-  );
-  console.log('\nregistrations per second (floor = bare workflow with the same round-trips; product = real HTTP API)');
-  console.log('concurrency   floor/s   product/s   product÷floor');
-  for (const level of report.levels) {
+type Level<S extends string> = {
+  concurrency: number;
+  floor: ReturnType<typeof summarise<S>>;
+  product: ReturnType<typeof summarise<S>>;
+};
+
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+
+/** Rate per level, floor beside product, then each step's latency at p50/p95/p99. */
+function printLevels<S extends string>(levels: Level<S>[], names: readonly S[], unit: string) {
+  console.log(`concurrency   floor/s   product/s   product÷floor   (${unit})`);
+  for (const level of levels) {
     console.log(
       `${String(level.concurrency).padStart(11)}   ${f(level.floor.perSecond).padStart(7)}   ${f(level.product.perSecond).padStart(9)}   ${f(level.product.perSecond / level.floor.perSecond, 2).padStart(13)}`,
     );
   }
   console.log('\nper-step latency, ms: floor p50/p95/p99 | product p50/p95/p99 | product÷floor at p50, p99');
-  for (const level of report.levels) {
+  for (const level of levels) {
     console.log(`concurrency ${level.concurrency}`);
-    for (const step of PRODUCT_STEPS) {
+    for (const step of names) {
       const a = level.floor.steps[step];
       const b = level.product.steps[step];
       console.log(
@@ -342,6 +398,23 @@ function print(report: {
       );
     }
   }
+}
+
+function print(report: {
+  machine: { cores: number; memoryGiB: number };
+  levels: Level<FloorStep>[];
+  owners: Level<OwnerStep>[];
+  historyEvents: Record<string, number>;
+  memoryMiB: Record<string, number>;
+  open?: Record<string, number>;
+}) {
+  console.log(
+    `\nSelf-Service Setup benchmark — ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, one Temporal dev server`,
+  );
+  console.log('\nregistrations (floor = bare workflow with the same round-trips; product = real HTTP API)');
+  printLevels(report.levels, PRODUCT_STEPS, 'registrations');
+  console.log('\nreturning owners: a signed-in owner adds a device, the device checks in');
+  printLevels(report.owners, OWNER_STEPS, 'new devices');
   console.log(
     `\nhistory events per completed registration: ${report.historyEvents.registration} (registration) + ${report.historyEvents.device} (device) = ${report.historyEvents.total}; floor ${report.historyEvents.floor}`,
   );
