@@ -158,19 +158,21 @@ async function main() {
   });
   const run = Date.now().toString(36);
 
+  /** A floor workflow's first step: update-with-start, as the product's first step of each flow. */
+  const startFloor = (workflow: typeof floor, update: (typeof floorUpdates)['register'], workflowId: string) =>
+    plainClient.workflow.executeUpdateWithStart(update, {
+      args: ['token'],
+      startWorkflowOperation: new WithStartWorkflowOperation(workflow, {
+        workflowId,
+        taskQueue: 'bench-floor',
+        workflowIdConflictPolicy: 'FAIL',
+      }),
+    });
+
   const floorRegistration = async (i: number): Promise<Timings> => {
     const t: Partial<Timings> = {};
     const workflowId = `bench-floor/${run}/${i}`;
-    await timed(t, 'register', () =>
-      plainClient.workflow.executeUpdateWithStart(floorUpdates.register, {
-        args: ['token'],
-        startWorkflowOperation: new WithStartWorkflowOperation(floor, {
-          workflowId,
-          taskQueue: 'bench-floor',
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      }),
-    );
+    await timed(t, 'register', () => startFloor(floor, floorUpdates.register, workflowId));
     const handle = plainClient.workflow.getHandle(workflowId);
     for (const step of FLOOR_STEPS.slice(1)) {
       await timed(t, step, () => handle.executeUpdate(floorUpdates[step], { args: ['token'] }));
@@ -222,16 +224,7 @@ async function main() {
   const ownerFloorRun = async (i: number) => {
     const t: Partial<Record<OwnerStep, number>> = {};
     const workflowId = `bench-owner-floor/${run}/${i}`;
-    await timed(t, 'add', () =>
-      plainClient.workflow.executeUpdateWithStart(ownerFloorUpdates.add, {
-        args: ['token'],
-        startWorkflowOperation: new WithStartWorkflowOperation(ownerFloor, {
-          workflowId,
-          taskQueue: 'bench-floor',
-          workflowIdConflictPolicy: 'FAIL',
-        }),
-      }),
-    );
+    await timed(t, 'add', () => startFloor(ownerFloor, ownerFloorUpdates.add, workflowId));
     await timed(t, 'checkin', () =>
       plainClient.workflow.getHandle(workflowId).executeUpdate(ownerFloorUpdates.checkin, { args: ['token'] }),
     );
