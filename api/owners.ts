@@ -7,7 +7,7 @@ import { hashPassword, randomToken, verifyPassword } from '../lib/secrets';
 import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
 import type { passwordReset } from '../workflows/password-reset';
 import type { ApiDeps } from './context';
-import { HttpError } from './errors';
+import { describeError, HttpError } from './errors';
 import { flowStart } from './flow-start';
 
 /** A signed-in device owner, as the routes and pages see them. */
@@ -26,6 +26,13 @@ export interface SignedIn {
 /** Compared against when the address has no account, so an unknown address costs as long as a wrong password. */
 const UNKNOWN_ACCOUNT_HASH = hashPassword(randomToken());
 
+/**
+ * Wrong reset codes one account may have in a day, across all its codes: a 6-digit code must not be guessable by
+ * asking for code after code.
+ */
+const RESET_FAILURES_PER_DAY = 10;
+const DAY_MS = 86_400_000;
+
 /** Sessions are touched at most this often: a page full of requests should not be a page full of writes. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -36,51 +43,48 @@ const TOUCH_EVERY_MS = 60_000;
  */
 export function createOwnerAccounts({ client, models, secrets, config, rateLimitStore }: ApiDeps) {
   const rules = config.owners;
-  const limiter = (keyPrefix: string, points: number) => {
+  const limiter = (keyPrefix: string, points: number, windowMs: number) => {
     const options = {
       tableName: 'sign_in_limits',
       tableCreated: true,
       clearExpiredByTimeout: true,
       keyPrefix,
       points,
-      duration: Math.ceil(rules.signInWindowMs / 1000),
+      duration: Math.ceil(windowMs / 1000),
     };
-    return rateLimitStore.dialect === 'postgres'
-      ? new RateLimiterPostgres({ ...options, ...rateLimitStore })
-      : new RateLimiterSQLite({ ...options, ...rateLimitStore });
+    const store =
+      rateLimitStore.dialect === 'postgres'
+        ? new RateLimiterPostgres({ ...options, ...rateLimitStore })
+        : new RateLimiterSQLite({ ...options, ...rateLimitStore });
+    return { store, points };
   };
-  const failuresPerAccount = limiter('account', rules.signInFailuresPerAccount);
-  const failuresPerAddress = limiter('address', rules.signInFailuresPerAddress);
+  type Limit = ReturnType<typeof limiter>;
+  const signInFailuresPerAccount = limiter('account', rules.signInFailuresPerAccount, rules.signInWindowMs);
+  const signInFailuresPerAddress = limiter('address', rules.signInFailuresPerAddress, rules.signInWindowMs);
+  const resetFailuresPerAccount = limiter('reset', RESET_FAILURES_PER_DAY, DAY_MS);
   const sessionHash = (token: string) => secrets.keyedHash('owner-session', token);
+  const accountKeyOf = (organisation: Organisation, email: string) =>
+    secrets.keyedHash('sign-in', `${organisation.id}\0${email}`);
 
-  /** 429 with the wait when either counter is spent; checked before the password is, so guessing stops there. */
-  const refuseWhenLimited = async (accountKey: string, address: string) => {
-    const [account, fromAddress] = await Promise.all([
-      failuresPerAccount.get(accountKey),
-      failuresPerAddress.get(address),
-    ]);
-    const spent = [
-      [account, rules.signInFailuresPerAccount],
-      [fromAddress, rules.signInFailuresPerAddress],
-    ] as const;
-    const waitMs = Math.max(
-      0,
-      ...spent.filter(([res, points]) => res && res.consumedPoints >= points).map(([res]) => res?.msBeforeNext ?? 0),
+  /** 429 with the wait when any counter is spent; checked before the secret is, so guessing stops there. */
+  const refuseWhenLimited = async (counters: Array<[Limit, string]>, message: string) => {
+    const states = await Promise.all(counters.map(([limit, key]) => limit.store.get(key)));
+    const waits = states.map((state, i) =>
+      state && state.consumedPoints >= (counters[i]?.[0].points ?? 0) ? state.msBeforeNext : 0,
     );
-    if (waitMs > 0) {
-      throw new HttpError('too_many_attempts', 'Too many failed sign-ins. Wait a while before trying again.', {
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-      });
-    }
+    const waitMs = Math.max(0, ...waits);
+    if (waitMs > 0) throw new HttpError('too_many_attempts', message, { retryAfterSeconds: Math.ceil(waitMs / 1000) });
   };
 
-  const countFailure = async (accountKey: string, address: string) => {
+  const countFailure = async (counters: Array<[Limit, string]>) => {
     // consume() rejects with the counter once it goes past the limit; the count is what matters here.
-    const consume = (limit: typeof failuresPerAccount, key: string) =>
-      limit.consume(key).catch((rejection: unknown) => {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      });
-    await Promise.all([consume(failuresPerAccount, accountKey), consume(failuresPerAddress, address)]);
+    await Promise.all(
+      counters.map(([limit, key]) =>
+        limit.store.consume(key).catch((rejection: unknown) => {
+          if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        }),
+      ),
+    );
   };
 
   const resetWorkflow = async (input: { organisation?: string; email: string }) => {
@@ -98,15 +102,18 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
       address: string,
     ): Promise<SignedIn> {
       const organisation = await ownersOrganisation(models, input.organisation);
-      const accountKey = secrets.keyedHash('sign-in', `${organisation.id}\0${input.email}`);
-      await refuseWhenLimited(accountKey, address);
+      const counters: Array<[Limit, string]> = [
+        [signInFailuresPerAccount, accountKeyOf(organisation, input.email)],
+        [signInFailuresPerAddress, address],
+      ];
+      await refuseWhenLimited(counters, 'Too many failed sign-ins. Wait a while before trying again.');
       const user = await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } });
       const matches = await verifyPassword(user?.passwordHash ?? (await UNKNOWN_ACCOUNT_HASH), input.password);
       if (!user || !matches) {
-        await countFailure(accountKey, address);
+        await countFailure(counters);
         throw new HttpError('invalid_credentials', 'The e-mail address or the password is not right.');
       }
-      await failuresPerAccount.delete(accountKey);
+      await signInFailuresPerAccount.store.delete(accountKeyOf(organisation, input.email));
       const token = randomToken();
       const now = Date.now();
       const expiresAt = new Date(now + rules.sessionAbsoluteMs);
@@ -183,7 +190,10 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
       code: string;
       password: string;
     }): Promise<void> {
-      const { workflowId } = await resetWorkflow(input);
+      const { organisation, workflowId } = await resetWorkflow(input);
+      // Wrong codes are limited per code in the workflow; this bounds them per account across every code and run.
+      const counters: Array<[Limit, string]> = [[resetFailuresPerAccount, accountKeyOf(organisation, input.email)]];
+      await refuseWhenLimited(counters, 'Too many wrong reset codes for this address. Try again tomorrow.');
       const passwordHash = await hashPassword(input.password);
       try {
         await client.workflow.getHandle(workflowId).executeUpdate(confirmResetUpdate, {
@@ -193,6 +203,8 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
         if (error instanceof WorkflowNotFoundError) {
           throw new HttpError('code_expired', 'That code has expired or was never sent. Ask for a new one.');
         }
+        const refusal = describeError(error)?.code;
+        if (refusal === 'invalid_code' || refusal === 'too_many_attempts') await countFailure(counters);
         throw error;
       }
     },

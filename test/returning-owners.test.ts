@@ -323,6 +323,38 @@ describe('returning device owners', () => {
     expect(await run.result()).to.deep.equal({ changed: true });
   });
 
+  it('stops reset-code guessing per account across codes: 10 wrong codes a day, then 429 even for the right one', async () => {
+    const { api, mail } = system();
+    const r = await enrolledOwner();
+    const ask = () => api.call('POST', '/api/password-resets', { body: { organisation: ORG, email: r.email } });
+    const confirm = (code: string) =>
+      api.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: ORG, email: r.email, code, password: 'a brand new passphrase' },
+      });
+    const resetCodes = () => mail.to(r.email).filter((m) => m.subject.startsWith('Your password reset code'));
+    const newCode = async () => {
+      const before = resetCodes().length;
+      await sleep(1_600); // the resend interval of the test timings
+      expect((await ask()).status).to.equal(202);
+      const mails = await eventually(
+        async () => resetCodes(),
+        (found) => found.length > before,
+      );
+      return /reset code is (\d{6})/.exec(mails.at(-1)?.text ?? '')?.[1] as string;
+    };
+    for (let round = 0; round < 2; round++) {
+      const code = await newCode();
+      const wrong = code === '000000' ? '111111' : '000000';
+      for (let i = 0; i < 4; i++) expectError(await confirm(wrong), 400, 'invalid_code');
+      expectError(await confirm(wrong), 429, 'too_many_attempts');
+    }
+    const right = await newCode();
+    const refused = await confirm(right);
+    expectError(refused, 429, 'too_many_attempts');
+    expect(Number(refused.headers.get('retry-after'))).to.be.greaterThan(3_600);
+    expect((await signIn(api, r.email)).status).to.equal(200);
+  });
+
   it('answers a reset for an unknown address the same way, and mails nothing', async () => {
     const { api, mail } = system();
     const nobody = uniqueEmail('nobody');
