@@ -1,6 +1,6 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Models } from '../db/models';
-import { assertEmailAllowed, openOrganisation } from '../db/policy';
+import { accountOf, assertEmailAllowed, openOrganisation } from '../db/policy';
 import { domainError } from '../workflows/errors';
 import { workflowRun } from './context';
 
@@ -61,9 +61,7 @@ export function createAccountActivities({ models }: { models: Models }) {
      * hash and ends nothing more.
      */
     async setPassword(input: { organisation: string; email: string; passwordHash: string }) {
-      const organisation = await models.Organisation.findOne({ where: { slug: input.organisation } });
-      const user =
-        organisation && (await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } }));
+      const user = await accountOf(models, input.organisation, input.email);
       if (!user) throw domainError('invalid_code', 'That code is not right.');
       await models.User.sequelize?.transaction(async (transaction) => {
         await user.update({ passwordHash: input.passwordHash }, { transaction });

@@ -1,7 +1,7 @@
 import { Op, UniqueConstraintError } from 'sequelize';
 import type { Models } from '../db/models';
 import { exclusivelyForOwner } from '../db/owner-lock';
-import { offeredPlatforms } from '../db/policy';
+import { assertRoomForDevice, offeredTemplate } from '../db/policy';
 import type { Secrets } from '../lib/secrets';
 import { domainError } from '../workflows/errors';
 import type { IssuedDevice } from '../workflows/messages';
@@ -9,15 +9,6 @@ import type { IssuedDevice } from '../workflows/messages';
 export function createDeviceActivities({ models, secrets }: { models: Models; secrets: Secrets }) {
   const linkHash = (deviceId: string, linkNumber: number) =>
     secrets.keyedHash('link', secrets.linkToken(deviceId, linkNumber));
-
-  /** The device template the organisation offers for a platform now; a withdrawn platform is a clear refusal. */
-  const templateFor = async (slug: string, platform: IssuedDevice['platform']) => {
-    const { organisation, offered } = await offeredPlatforms(models, slug);
-    const template = offered.get(platform);
-    if (!template)
-      throw domainError('platform_not_available', `${organisation.name} does not offer ${platform} devices.`);
-    return { organisation, template };
-  };
 
   const sequelize = () => models.Device.sequelize as NonNullable<typeof models.Device.sequelize>;
 
@@ -36,20 +27,11 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
       const existing = await models.Device.findByPk(id);
       if (existing) return { name: existing.name };
 
-      const { organisation, template } = await templateFor(input.organisation, platform);
+      const { organisation, template } = await offeredTemplate(models, input.organisation, platform);
       // Counting and inserting with the owner's records held, so two devices added at once cannot both squeeze
       // under the limit.
       return exclusivelyForOwner(models, input.userId, async (transaction) => {
-        const kept = await models.Device.count({
-          where: { userId: input.userId, state: { [Op.ne]: 'removed' } },
-          transaction,
-        });
-        if (kept >= organisation.maxDevicesPerOwner) {
-          throw domainError(
-            'device_limit_reached',
-            `You already have ${kept} devices, the most ${organisation.name} allows. Remove one to add another.`,
-          );
-        }
+        await assertRoomForDevice(models, organisation, input.userId, transaction);
         const device = await models.Device.create(
           {
             id,
@@ -83,7 +65,7 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
      */
     async renewLink(input: { organisation: string; device: IssuedDevice }): Promise<{ name: string }> {
       const { id, platform, linkNumber, expiresAt } = input.device;
-      await templateFor(input.organisation, platform);
+      await offeredTemplate(models, input.organisation, platform);
       const renewed = await sequelize().transaction(async (transaction) => {
         const [changed] = await models.Device.update(
           {

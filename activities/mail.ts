@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { Models } from '../db/models';
+import { accountOf } from '../db/policy';
 import type { Secrets } from '../lib/secrets';
 import { workflowRun } from './context';
 import { deliverOnce } from './delivery';
@@ -84,10 +85,7 @@ export function createMailActivities({ models, mailer, secrets, publicUrl }: Mai
      * null hash, which no code matches: the requester cannot tell the difference.
      */
     async sendResetCode(input: { organisation: string; email: string; codeNumber: number; codeTtlMinutes: number }) {
-      const organisation = await models.Organisation.findOne({ where: { slug: input.organisation } });
-      const user =
-        organisation && (await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } }));
-      if (!user) return { codeHash: null };
+      if (!(await accountOf(models, input.organisation, input.email))) return { codeHash: null };
       return mailCode('reset', input.email, input.codeNumber, (code) => ({
         subject: `Your password reset code: ${code}`,
         text: [

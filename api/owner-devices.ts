@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { Op } from 'sequelize';
 import { removeDeviceRecord } from '../activities/devices';
 import type { Device } from '../db/models';
-import { offeredPlatforms } from '../db/policy';
+import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/policy';
 import type { device as deviceWorkflow } from '../workflows/device';
 import {
   type DeviceInput,
@@ -30,13 +30,8 @@ export interface OwnedDevice {
   removedAt?: string;
 }
 
-/** A device's state as its owner should see it: a link past its expiry is expired even before its run has noticed. */
-function stateOf(device: Device): DeviceState {
-  return device.state === 'link-issued' && device.linkExpiresAt.getTime() <= Date.now() ? 'link-expired' : device.state;
-}
-
 function describe(device: Device): OwnedDevice {
-  const state = stateOf(device);
+  const state = device.stateNow();
   return {
     id: device.id,
     platform: device.platform,
@@ -123,7 +118,7 @@ export function createOwnerDevices(deps: ApiDeps) {
     /** The link of a device whose link is live, to show again (QR page). */
     async currentLink(owner: Owner, id: string): Promise<ProvisioningLink | undefined> {
       const device = await ownDevice(owner, id);
-      if (stateOf(device) !== 'link-issued') return undefined;
+      if (device.stateNow() !== 'link-issued') return undefined;
       return provisioningLink(deps, { ...device.get(), expiresAt: device.linkExpiresAt.toISOString() });
     },
 
@@ -136,20 +131,9 @@ export function createOwnerDevices(deps: ApiDeps) {
     },
 
     async add(owner: Owner, choice: { platform: Platform; phone?: string }): Promise<ProvisioningLink> {
-      const { organisation, offered } = await offeredPlatforms(models, owner.organisation.slug);
-      if (!offered.has(choice.platform)) {
-        throw new HttpError(
-          'platform_not_available',
-          `${organisation.name} does not offer ${choice.platform} devices.`,
-        );
-      }
-      const kept = await models.Device.count({ where: { userId: owner.user.id, state: { [Op.ne]: 'removed' } } });
-      if (kept >= organisation.maxDevicesPerOwner) {
-        throw new HttpError(
-          'device_limit_reached',
-          `You already have ${kept} devices, the most ${organisation.name} allows. Remove one to add another.`,
-        );
-      }
+      // The quick answers; the run checks both again as it makes the record.
+      const { organisation } = await offeredTemplate(models, owner.organisation.slug, choice.platform);
+      await assertRoomForDevice(models, organisation, owner.user.id);
       const smsPhone = smsPhoneFor(owner, choice.platform, choice.phone);
       const link = await startRun(
         owner,
@@ -164,7 +148,7 @@ export function createOwnerDevices(deps: ApiDeps) {
 
     async newLink(owner: Owner, id: string, choice: { phone?: string } = {}): Promise<ProvisioningLink> {
       const device = await ownDevice(owner, id);
-      const state = stateOf(device);
+      const state = device.stateNow();
       if (state === 'enrolled') throw new HttpError('wrong_step', 'This device is already enrolled.');
       if (state === 'link-issued') throw new HttpError('wrong_step', 'This device’s link is still valid.');
       const smsPhone = smsPhoneFor(owner, device.platform, choice.phone);

@@ -63,6 +63,12 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
   const signInFailuresPerAddress = limiter('address', rules.signInFailuresPerAddress, rules.signInWindowMs);
   const resetFailuresPerAccount = limiter('reset', RESET_FAILURES_PER_DAY, DAY_MS);
   const sessionHash = (token: string) => secrets.keyedHash('owner-session', token);
+  /** A session that can still be used: not ended, not past its absolute limit, not idle past the idle limit. */
+  const live = (now: number) => ({
+    endedAt: null,
+    expiresAt: { [Op.gt]: new Date(now) },
+    lastSeenAt: { [Op.gt]: new Date(now - rules.sessionIdleMs) },
+  });
   const accountKeyOf = (organisation: Organisation, email: string) =>
     secrets.keyedHash('sign-in', `${organisation.id}\0${email}`);
 
@@ -118,16 +124,7 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
       const now = Date.now();
       const expiresAt = new Date(now + rules.sessionAbsoluteMs);
       // Sessions that can no longer be used go when their owner signs in again: the table stays as small as its users.
-      await models.OwnerSession.destroy({
-        where: {
-          userId: user.id,
-          [Op.or]: [
-            { endedAt: { [Op.ne]: null } },
-            { expiresAt: { [Op.lte]: new Date(now) } },
-            { lastSeenAt: { [Op.lte]: new Date(now - rules.sessionIdleMs) } },
-          ],
-        },
-      });
+      await models.OwnerSession.destroy({ where: { userId: user.id, [Op.not]: live(now) } });
       await models.OwnerSession.create({
         tokenHash: sessionHash(token),
         userId: user.id,
@@ -141,12 +138,7 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
     async ownerOf(token: string): Promise<Owner> {
       const now = Date.now();
       const session = await models.OwnerSession.findOne({
-        where: {
-          tokenHash: sessionHash(token),
-          endedAt: null,
-          expiresAt: { [Op.gt]: new Date(now) },
-          lastSeenAt: { [Op.gt]: new Date(now - rules.sessionIdleMs) },
-        },
+        where: { tokenHash: sessionHash(token), ...live(now) },
       });
       const user = session && (await models.User.findByPk(session.userId));
       const organisation = user && (await models.Organisation.findByPk(user.organisationId));

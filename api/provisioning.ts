@@ -66,8 +66,7 @@ export function provisioningRoutes({ client, models, secrets, config }: ApiDeps)
 const linkExpired = () => new HttpError('link_expired', 'This provisioning link has expired. Ask for a new one.');
 
 function refuseSpentLink(device: Device): void {
-  if (device.state === 'enrolled') throw new HttpError('link_used', 'This provisioning link has already been used.');
-  if (['link-expired', 'removed'].includes(device.state) || device.linkExpiresAt.getTime() <= Date.now()) {
-    throw linkExpired();
-  }
+  const state = device.stateNow();
+  if (state === 'enrolled') throw new HttpError('link_used', 'This provisioning link has already been used.');
+  if (state !== 'link-issued') throw linkExpired();
 }

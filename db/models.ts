@@ -103,6 +103,11 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare deviceInfo: CreationOptional<Record<string, unknown> | null>;
   declare removedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
+
+  /** The state as the owner and the link see it: a link past its expiry is expired before its run has noticed. */
+  stateNow(): DeviceState {
+    return this.state === 'link-issued' && this.linkExpiresAt.getTime() <= Date.now() ? 'link-expired' : this.state;
+  }
 }
 
 /** A provisioning link replaced by a newer one: kept (as its hash) only to say it expired. */

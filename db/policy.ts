@@ -1,7 +1,8 @@
+import { Op, type Transaction } from 'sequelize';
 import { emailMeetsRequirement } from '../lib/email-requirement';
 import { domainError } from '../workflows/errors';
 import { PLATFORMS, type Platform } from '../workflows/messages';
-import type { DeviceTemplate, Models, Organisation, SystemSettings } from './models';
+import type { DeviceTemplate, Models, Organisation, SystemSettings, User } from './models';
 
 /**
  * The settings rules of PRODUCT.md §1–2, read fresh from the database at every step, so a change a supervisor or
@@ -79,4 +80,38 @@ export async function offeredPlatforms(
     offered.set(platform, template);
   }
   return { organisation, offered };
+}
+
+/** The device template the organisation offers for a platform now; a withdrawn platform is a clear refusal. */
+export async function offeredTemplate(models: Models, slug: string, platform: Platform) {
+  const { organisation, offered } = await offeredPlatforms(models, slug);
+  const template = offered.get(platform);
+  if (!template)
+    throw domainError('platform_not_available', `${organisation.name} does not offer ${platform} devices.`);
+  return { organisation, template };
+}
+
+/**
+ * Refuses one more device past the organisation's `maxDevicesPerOwner`, counting the owner's devices that are not
+ * removed (within the caller's transaction, when it holds the owner's records).
+ */
+export async function assertRoomForDevice(
+  models: Models,
+  organisation: Organisation,
+  userId: number,
+  transaction?: Transaction,
+): Promise<void> {
+  const kept = await models.Device.count({ where: { userId, state: { [Op.ne]: 'removed' } }, transaction });
+  if (kept >= organisation.maxDevicesPerOwner) {
+    throw domainError(
+      'device_limit_reached',
+      `You already have ${kept} devices, the most ${organisation.name} allows. Remove one to add another.`,
+    );
+  }
+}
+
+/** The account of an address in an organisation (by slug), if there is one. */
+export async function accountOf(models: Models, slug: string, email: string): Promise<User | null> {
+  const organisation = await models.Organisation.findOne({ where: { slug } });
+  return organisation && models.User.findOne({ where: { organisationId: organisation.id, email } });
 }

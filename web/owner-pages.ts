@@ -1,7 +1,7 @@
 import express, { type CookieOptions, type Request, type Response, Router } from 'express';
 import type { ApiDeps } from '../api/context';
 import { describeError, type ErrorAnswer, HttpError } from '../api/errors';
-import type { OwnerDevices } from '../api/owner-devices';
+import type { OwnedDevice, OwnerDevices } from '../api/owner-devices';
 import type { Owner, OwnerAccounts } from '../api/owners';
 import {
   deviceForm,
@@ -62,8 +62,12 @@ const noticeIn = (req: Request) =>
     : undefined;
 
 const ADDING_OFF = 'Adding devices is switched off at the moment. Your devices stay as they are.';
-const atLimit = (kept: number, organisation: string) =>
-  `You have ${kept} ${kept === 1 ? 'device' : 'devices'}, the most ${organisation} allows. Remove one to add another.`;
+/** What My devices and the add page say at the organisation's limit of devices that are not removed; else nothing. */
+const limitReached = ({ organisation }: Owner, list: OwnedDevice[]) => {
+  const kept = list.filter((device) => device.state !== 'removed').length;
+  if (kept < organisation.maxDevicesPerOwner) return undefined;
+  return `You have ${kept} ${kept === 1 ? 'device' : 'devices'}, the most ${organisation.name} allows. Remove one to add another.`;
+};
 const ADD_FIELDS: Partial<Record<string, string>> = {
   platform_not_available: 'platform',
   phone_required: 'phone',
@@ -185,7 +189,6 @@ export function ownerPages(
 
   const devicesView = async (req: Request, res: Response, owner: Owner, state?: FormState) => {
     const [list, platforms] = await Promise.all([devices.list(owner), devices.platforms(owner)]);
-    const kept = list.filter((device) => device.state !== 'removed').length;
     const { organisation } = owner;
     const removed = typeof req.query.removed === 'string' && list.find((device) => device.id === req.query.removed);
     return devicesPage({
@@ -193,12 +196,7 @@ export function ownerPages(
       email: owner.user.email,
       devices: list,
       csrf: csrfToken(res),
-      cannotAdd:
-        platforms.length === 0
-          ? ADDING_OFF
-          : kept >= organisation.maxDevicesPerOwner
-            ? atLimit(kept, organisation.name)
-            : undefined,
+      cannotAdd: platforms.length === 0 ? ADDING_OFF : limitReached(owner, list),
       notice: removed ? `${removed.name} has been removed.` : noticeIn(req),
       state,
     });
@@ -233,14 +231,14 @@ export function ownerPages(
   router.get('/:organisation/devices/new', async (req, res) => {
     const owner = await signedIn(req, res, organisationIn(req));
     if (!owner) return;
-    const kept = (await devices.list(owner)).filter((device) => device.state !== 'removed').length;
-    if (kept >= owner.organisation.maxDevicesPerOwner) {
+    const atLimit = limitReached(owner, await devices.list(owner));
+    if (atLimit) {
       return show(
         res,
         cannotAddPage({
           organisation: owner.organisation.slug,
           title: 'You have the most devices allowed',
-          message: atLimit(kept, owner.organisation.name),
+          message: atLimit,
         }),
       );
     }
