@@ -1,5 +1,6 @@
 import express from 'express';
 import { webRoutes } from '../web/routes';
+import { createAttemptLimits } from './attempts';
 import { createAuth } from './auth';
 import { codecRoutes } from './codec';
 import type { ApiDeps } from './context';
@@ -8,8 +9,10 @@ import { meRoutes } from './me';
 import { openApiDocument } from './openapi';
 import { createOwnerDevices } from './owner-devices';
 import { createOwnerAccounts } from './owners';
+import { createPasswordWork } from './password-work';
 import { provisioningRoutes } from './provisioning';
 import { createRegistrationService } from './registrations';
+import { securityHeaders } from './security-headers';
 import { settingsRoutes } from './settings';
 import { setupRoutes } from './setup';
 
@@ -17,7 +20,9 @@ import { setupRoutes } from './setup';
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Which proxies' X-Forwarded-For tells the client's address (TRUST_PROXY): the limits count per client.
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(securityHeaders(deps.config.publicUrl));
   // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).
   app.use('/api', express.json({ limit: '64kb', strict: true, type: () => true }));
 
@@ -38,8 +43,12 @@ export function createApp(deps: ApiDeps): express.Express {
     '/codec',
     codecRoutes(deps.config.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
   );
-  const registrations = createRegistrationService(deps);
-  const owners = { accounts: createOwnerAccounts(deps), devices: createOwnerDevices(deps) };
+  const guards = {
+    attempts: createAttemptLimits(deps.rateLimitStore),
+    passwords: createPasswordWork(deps.config.limits.hashingQueue),
+  };
+  const registrations = createRegistrationService(deps, guards);
+  const owners = { accounts: createOwnerAccounts(deps, guards), devices: createOwnerDevices(deps) };
   app.use('/api/setup', setupRoutes(registrations, deps.config));
   app.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
   app.use('/api', provisioning.api);

@@ -2,12 +2,16 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { z } from 'zod';
 import { type CodecKey, EncryptionCodec, payloadFromJson, payloadToJson } from '../lib/codec';
 import { HttpError } from './errors';
+import { isFromThisMachine } from './local-only';
 
 export interface CodecEndpointConfig {
   keys: CodecKey[];
   /** The Temporal Web UI's origin: the only one CORS lets read answers. */
   uiOrigin: string;
-  /** Embedded default: the Web UI on this machine may call without a token (request from loopback, its origin). */
+  /**
+   * Embedded default (the dev server runs in this process): the Web UI on this machine may call without a token, when
+   * the request comes from this machine itself and not through a proxy, with the UI's origin.
+   */
   allowLocalUi: boolean;
 }
 
@@ -24,8 +28,6 @@ const codecBody = z.strictObject({
     )
     .max(1000),
 });
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /**
  * The codec endpoint operators' tools call to read encrypted histories (`/codec/decode`, `/codec/encode`, the
@@ -61,7 +63,7 @@ export function codecRoutes(config: CodecEndpointConfig, authorise: CodecAuthori
     if (origin !== undefined && origin !== config.uiOrigin) return false;
     const token = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1];
     if (token) return authorise(token);
-    return config.allowLocalUi && origin === config.uiOrigin && LOOPBACK.test(req.socket.remoteAddress ?? '');
+    return config.allowLocalUi && origin === config.uiOrigin && isFromThisMachine(req);
   };
 
   router.use(express.json({ limit: '4mb', type: () => true }));

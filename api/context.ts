@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { RateLimitStore } from '../db';
 import type { Models } from '../db/models';
-import type { OwnerRules } from '../lib/config';
+import type { AttemptRules, OwnerRules } from '../lib/config';
 import type { Secrets } from '../lib/secrets';
 import type { FlowTimings } from '../workflows/messages';
 import type { CodecEndpointConfig } from './codec';
@@ -11,7 +11,7 @@ import type { CodecEndpointConfig } from './codec';
 export interface ApiDeps {
   client: Client;
   models: Models;
-  /** Where counters shared by every API process live (failed sign-ins). */
+  /** Where counters shared by every API process live (failed sign-ins and codes). */
   rateLimitStore: RateLimitStore;
   secrets: Secrets;
   logger: Logger;
@@ -20,6 +20,10 @@ export interface ApiDeps {
     taskQueue: string;
     timings: FlowTimings;
     owners: OwnerRules;
+    /** Limits on guessing passwords and codes, and on queued password hashing. */
+    limits: AttemptRules;
+    /** Express's `trust proxy` (TRUST_PROXY). */
+    trustProxy: boolean | number | string[];
     /** Registrations one client address may start per minute. */
     registrationsPerMinute: number;
     codec: CodecEndpointConfig;

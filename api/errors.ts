@@ -35,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_credentials: 401,
   device_limit_reached: 409,
   device_not_found: 404,
+  unavailable: 503,
 };
 
 /** A domain error raised in the API itself (workflows and activities raise ApplicationFailures). */
@@ -89,6 +90,7 @@ export function describeError(error: unknown): ErrorAnswer | undefined {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const answer = describeError(error);
+    // The path can hold a link token or a registration id: the logger (lib/logger.ts) redacts it by its key, `path`.
     if (!answer) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
     const { status, code, message, retryAfterSeconds } = answer ?? {
       status: 500,

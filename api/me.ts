@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import { clientAddress } from './attempts';
 import { bearerToken } from './auth';
 import type { ApiDeps } from './context';
 import { HttpError } from './errors';
@@ -37,7 +38,7 @@ export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config:
 
   router.post('/session', async (req, res) => {
     const body = signInBody.parse(req.body ?? {});
-    res.set('Cache-Control', 'no-store').json(await accounts.signIn(body, req.ip ?? 'unknown'));
+    res.set('Cache-Control', 'no-store').json(await accounts.signIn(body, clientAddress(req)));
   });
 
   router.delete('/session', async (req, res) => {
@@ -74,7 +75,7 @@ export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config:
   });
 
   router.post('/password-resets/confirm', resetLimiter, async (req, res) => {
-    await accounts.confirmPasswordReset(passwordResetConfirmBody.parse(req.body ?? {}));
+    await accounts.confirmPasswordReset(passwordResetConfirmBody.parse(req.body ?? {}), clientAddress(req));
     res.status(204).end();
   });
 

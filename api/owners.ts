@@ -1,14 +1,15 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { RateLimiterPostgres, RateLimiterRes, RateLimiterSQLite } from 'rate-limiter-flexible';
 import { Op } from 'sequelize';
 import type { Organisation, User } from '../db/models';
 import { ownersOrganisation } from '../db/policy';
-import { hashPassword, randomToken, verifyPassword } from '../lib/secrets';
+import { hashPassword, randomToken } from '../lib/secrets';
 import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
 import type { passwordReset } from '../workflows/password-reset';
+import type { AttemptLimits } from './attempts';
 import type { ApiDeps } from './context';
 import { describeError, HttpError } from './errors';
 import { flowStart } from './flow-start';
+import type { PasswordWork } from './password-work';
 
 /** A signed-in device owner, as the routes and pages see them. */
 export interface Owner {
@@ -26,13 +27,6 @@ export interface SignedIn {
 /** Compared against when the address has no account, so an unknown address costs as long as a wrong password. */
 const UNKNOWN_ACCOUNT_HASH = hashPassword(randomToken());
 
-/**
- * Wrong reset codes one account may have in a day, across all its codes: a 6-digit code must not be guessable by
- * asking for code after code.
- */
-const RESET_FAILURES_PER_DAY = 10;
-const DAY_MS = 86_400_000;
-
 /** Sessions are touched at most this often: a page full of requests should not be a page full of writes. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -41,27 +35,17 @@ const TOUCH_EVERY_MS = 60_000;
  * and per client address, sessions with idle and absolute limits, sign-out, and password resets. The JSON API
  * (api/me.ts) and the web pages both go through here; routes stay thin.
  */
-export function createOwnerAccounts({ client, models, secrets, config, rateLimitStore }: ApiDeps) {
+export function createOwnerAccounts(
+  { client, models, secrets, config }: ApiDeps,
+  { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
+) {
   const rules = config.owners;
-  const limiter = (keyPrefix: string, points: number, windowMs: number) => {
-    const options = {
-      tableName: 'sign_in_limits',
-      tableCreated: true,
-      clearExpiredByTimeout: true,
-      keyPrefix,
-      points,
-      duration: Math.ceil(windowMs / 1000),
-    };
-    const store =
-      rateLimitStore.dialect === 'postgres'
-        ? new RateLimiterPostgres({ ...options, ...rateLimitStore })
-        : new RateLimiterSQLite({ ...options, ...rateLimitStore });
-    return { store, points };
-  };
-  type Limit = ReturnType<typeof limiter>;
-  const signInFailuresPerAccount = limiter('account', rules.signInFailuresPerAccount, rules.signInWindowMs);
-  const signInFailuresPerAddress = limiter('address', rules.signInFailuresPerAddress, rules.signInWindowMs);
-  const resetFailuresPerAccount = limiter('reset', RESET_FAILURES_PER_DAY, DAY_MS);
+  const { limits } = config;
+  const signInPerAccountAndAddress = attempts.limiter('account-address', limits.signInPerAccountAndAddress);
+  const signInPerAddress = attempts.limiter('address', limits.signInPerAddress);
+  const signInPerAccount = attempts.limiter('account', limits.signInPerAccount);
+  const resetPerAccountAndAddress = attempts.limiter('reset-address', limits.resetPerAccountAndAddress);
+  const resetPerAccount = attempts.limiter('reset', limits.resetPerAccount);
   const sessionHash = (token: string) => secrets.keyedHash('owner-session', token);
   /** A session that can still be used: not ended, not past its absolute limit, not idle past the idle limit. */
   const live = (now: number) => ({
@@ -71,27 +55,6 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
   });
   const accountKeyOf = (organisation: Organisation, email: string) =>
     secrets.keyedHash('sign-in', `${organisation.id}\0${email}`);
-
-  /** 429 with the wait when any counter is spent; checked before the secret is, so guessing stops there. */
-  const refuseWhenLimited = async (counters: Array<[Limit, string]>, message: string) => {
-    const states = await Promise.all(counters.map(([limit, key]) => limit.store.get(key)));
-    const waits = states.map((state, i) =>
-      state && state.consumedPoints >= (counters[i]?.[0].points ?? 0) ? state.msBeforeNext : 0,
-    );
-    const waitMs = Math.max(0, ...waits);
-    if (waitMs > 0) throw new HttpError('too_many_attempts', message, { retryAfterSeconds: Math.ceil(waitMs / 1000) });
-  };
-
-  const countFailure = async (counters: Array<[Limit, string]>) => {
-    // consume() rejects with the counter once it goes past the limit; the count is what matters here.
-    await Promise.all(
-      counters.map(([limit, key]) =>
-        limit.store.consume(key).catch((rejection: unknown) => {
-          if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        }),
-      ),
-    );
-  };
 
   const resetWorkflow = async (input: { organisation?: string; email: string }) => {
     const organisation = await ownersOrganisation(models, input.organisation);
@@ -108,18 +71,24 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
       address: string,
     ): Promise<SignedIn> {
       const organisation = await ownersOrganisation(models, input.organisation);
-      const counters: Array<[Limit, string]> = [
-        [signInFailuresPerAccount, accountKeyOf(organisation, input.email)],
-        [signInFailuresPerAddress, address],
-      ];
-      await refuseWhenLimited(counters, 'Too many failed sign-ins. Wait a while before trying again.');
-      const user = await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } });
-      const matches = await verifyPassword(user?.passwordHash ?? (await UNKNOWN_ACCOUNT_HASH), input.password);
-      if (!user || !matches) {
-        await countFailure(counters);
-        throw new HttpError('invalid_credentials', 'The e-mail address or the password is not right.');
-      }
-      await signInFailuresPerAccount.store.delete(accountKeyOf(organisation, input.email));
+      const account = accountKeyOf(organisation, input.email);
+      const user = await attempts.attempt(
+        [
+          [signInPerAccountAndAddress, `${account}|${address}`],
+          [signInPerAddress, address],
+          [signInPerAccount, account],
+        ],
+        'Too many failed sign-ins. Wait a while before trying again.',
+        async () => {
+          const found = await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } });
+          const matches = await passwords.verify(found?.passwordHash ?? (await UNKNOWN_ACCOUNT_HASH), input.password);
+          if (!found || !matches) {
+            throw new HttpError('invalid_credentials', 'The e-mail address or the password is not right.');
+          }
+          return found;
+        },
+        (error) => error instanceof HttpError && error.code === 'invalid_credentials',
+      );
       const token = randomToken();
       const now = Date.now();
       const expiresAt = new Date(now + rules.sessionAbsoluteMs);
@@ -176,31 +145,36 @@ export function createOwnerAccounts({ client, models, secrets, config, rateLimit
     },
 
     /** Sets a new password with a reset code; every session of the owner ends. */
-    async confirmPasswordReset(input: {
-      organisation?: string;
-      email: string;
-      code: string;
-      password: string;
-    }): Promise<void> {
+    async confirmPasswordReset(
+      input: { organisation?: string; email: string; code: string; password: string },
+      address: string,
+    ): Promise<void> {
       const { organisation, workflowId } = await resetWorkflow(input);
-      // Wrong codes are limited per code in the workflow; this bounds them per account across every code and run.
-      const counters: Array<[Limit, string]> = [[resetFailuresPerAccount, accountKeyOf(organisation, input.email)]];
-      await refuseWhenLimited(counters, 'Too many wrong reset codes for this address. Try again tomorrow.');
-      const passwordHash = await hashPassword(input.password);
-      try {
-        await client.workflow.getHandle(workflowId).executeUpdate(confirmResetUpdate, {
-          args: [{ codeHash: secrets.keyedHash('reset', input.code), passwordHash }],
-        });
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) {
-          throw new HttpError('code_expired', 'That code has expired or was never sent. Ask for a new one.');
-        }
-        const refusal = describeError(error)?.code;
-        if (refusal === 'invalid_code' || refusal === 'too_many_attempts') await countFailure(counters);
-        throw error;
-      }
+      const account = accountKeyOf(organisation, input.email);
+      // Wrong codes are limited per code in the workflow; these bound them across every code and run of the account.
+      await attempts.attempt(
+        [
+          [resetPerAccountAndAddress, `${account}|${address}`],
+          [resetPerAccount, account],
+        ],
+        'Too many wrong reset codes for this address. Wait a while before trying again.',
+        async () => {
+          const passwordHash = await passwords.hash(input.password);
+          await client.workflow
+            .getHandle(workflowId)
+            .executeUpdate(confirmResetUpdate, {
+              args: [{ codeHash: secrets.keyedHash('reset', input.code), passwordHash }],
+            })
+            .catch((error: unknown) => {
+              throw error instanceof WorkflowNotFoundError ? noResetCode() : error;
+            });
+        },
+        (error) => ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? ''),
+      );
     },
   };
 }
+
+const noResetCode = () => new HttpError('code_expired', 'That code has expired or was never sent. Ask for a new one.');
 
 export type OwnerAccounts = ReturnType<typeof createOwnerAccounts>;

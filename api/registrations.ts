@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
 import { INSTRUCTIONS, provisioningUrl } from '../lib/platforms';
-import { hashPassword, randomToken } from '../lib/secrets';
+import { randomToken } from '../lib/secrets';
 import {
   type Caller,
   chooseDeviceUpdate,
@@ -17,9 +17,11 @@ import {
   verifyUpdate,
 } from '../workflows/messages';
 import type { registration } from '../workflows/registration';
+import type { AttemptLimits } from './attempts';
 import type { ApiDeps } from './context';
-import { HttpError } from './errors';
+import { describeError, HttpError } from './errors';
 import { flowStart } from './flow-start';
+import type { PasswordWork } from './password-work';
 import { opaqueParam } from './schemas';
 
 export interface ProvisioningLink {
@@ -48,7 +50,12 @@ export function provisioningLink(
  * What a device owner can do with a registration, over the registration workflow's messages: the one place both the
  * JSON API (api/setup.ts) and the web pages use. Secrets are hashed here, before anything reaches Temporal.
  */
-export function createRegistrationService({ client, models, secrets, config }: ApiDeps) {
+export function createRegistrationService(
+  { client, models, secrets, config }: ApiDeps,
+  { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
+) {
+  const verifyPerAddress = attempts.limiter('code-address', config.limits.codesPerAddress);
+  const verifyPerOrganisation = attempts.limiter('verify-organisation', config.limits.verifyPerOrganisation);
   /** The workflow behind a registration id: only ids this service's key made open. */
   const workflowIdOf = (registrationId: string) => {
     const workflowId = opaqueParam.safeParse(registrationId).success ? secrets.workflowIdOf(registrationId) : undefined;
@@ -76,15 +83,19 @@ export function createRegistrationService({ client, models, secrets, config }: A
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       const answer = await handle.query(statusQuery, caller).catch(() => undefined);
-      if (answer?.ok && answer.registration.step === 'expired') {
-        throw new HttpError(
-          'registration_expired',
-          'This registration has expired. Start again with your e-mail address.',
-        );
-      }
+      if (answer?.ok && answer.registration.step === 'expired') throw registrationExpired();
       if (answer?.ok) throw new HttpError('wrong_step', 'This registration is already complete.');
       throw error;
     }
+  };
+
+  /** The refusal the workflow would give a step asked for at another step, said before any costly work. */
+  const refuseUnlessAt = (step: Step, wanted: Step) => {
+    if (step === wanted) return;
+    if (step === 'expired') throw registrationExpired();
+    if (step === 'verify-email') throw new HttpError('wrong_step', 'Verify your e-mail address first.');
+    if (step === 'done') throw new HttpError('wrong_step', 'This registration is already complete.');
+    throw new HttpError('wrong_step', `This registration is at step "${step}", not "${wanted}".`);
   };
 
   /** The registration as the caller's browser sees it. */
@@ -94,6 +105,14 @@ export function createRegistrationService({ client, models, secrets, config }: A
     if (!answer.ok) throw new HttpError('unauthorized', 'This registration token is not valid.');
     return answer.registration;
   };
+
+  /** The organisation and address a registration's workflow id names. */
+  const partsOf = (workflowId: string): [string, string] => {
+    const [, organisation, email] = /^registration\/([^/]+)\/(.+)$/.exec(workflowId) ?? [];
+    if (!organisation || !email) throw new HttpError('not_found', 'There is no such registration.');
+    return [organisation, email];
+  };
+  const organisationOf = (workflowId: string) => partsOf(workflowId)[0];
 
   const link = (issued: IssuedDevice) => provisioningLink({ config, secrets }, issued);
 
@@ -123,8 +142,7 @@ export function createRegistrationService({ client, models, secrets, config }: A
      * for it: as `register` with its address, so this client gets its own token and must still verify.
      */
     async resume(registrationId: string) {
-      const [, organisation, email] = /^registration\/([^/]+)\/(.+)$/.exec(workflowIdOf(registrationId)) ?? [];
-      if (!organisation || !email) throw new HttpError('not_found', 'There is no such registration.');
+      const [organisation, email] = partsOf(workflowIdOf(registrationId));
       return service.register({ organisation, email });
     },
 
@@ -144,10 +162,25 @@ export function createRegistrationService({ client, models, secrets, config }: A
       };
     },
 
-    verify: (registrationId: string, token: string, code: string): Promise<{ step: Step }> =>
-      runStep(registrationId, token, (handle, caller) =>
-        handle.executeUpdate(verifyUpdate, { args: [{ ...caller, codeHash: secrets.keyedHash('code', code) }] }),
-      ),
+    /**
+     * Checks a verification code. Wrong codes are limited per code in the workflow, and here per client address and
+     * per organisation, so that many made-up registrations cannot add up to a guessed code.
+     */
+    verify: (registrationId: string, token: string, code: string, address: string): Promise<{ step: Step }> => {
+      const organisation = organisationOf(workflowIdOf(registrationId));
+      return attempts.attempt(
+        [
+          [verifyPerAddress, address],
+          [verifyPerOrganisation, organisation],
+        ],
+        'Too many wrong codes from here. Wait a while before trying again.',
+        () =>
+          runStep(registrationId, token, (handle, caller) =>
+            handle.executeUpdate(verifyUpdate, { args: [{ ...caller, codeHash: secrets.keyedHash('code', code) }] }),
+          ),
+        (error) => ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? ''),
+      );
+    },
 
     resend: (registrationId: string, token: string): Promise<{ step: Step }> =>
       runStep(registrationId, token, (handle, caller) => handle.executeUpdate(resendUpdate, { args: [caller] })),
@@ -157,8 +190,10 @@ export function createRegistrationService({ client, models, secrets, config }: A
       token: string,
       { password, ...profile }: { firstName: string; lastName: string; phone?: string; password: string },
     ): Promise<{ step: Step }> {
+      // The caller is checked before the memory-hard hash is made: a bogus request must cost us no Argon2.
+      refuseUnlessAt((await view(registrationId, token)).step, 'profile');
       // Only the memory-hard hash of the password ever reaches the workflow and its history.
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hash(password);
       return runStep(registrationId, token, (handle, caller) =>
         handle.executeUpdate(profileUpdate, { args: [{ ...caller, ...profile, passwordHash }] }),
       );
@@ -179,5 +214,8 @@ export function createRegistrationService({ client, models, secrets, config }: A
   };
   return service;
 }
+
+const registrationExpired = () =>
+  new HttpError('registration_expired', 'This registration has expired. Start again with your e-mail address.');
 
 export type RegistrationService = ReturnType<typeof createRegistrationService>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passwordWeakness } from '../lib/password-strength';
 import { PLATFORMS } from '../workflows/messages';
 
 /** One schema per request body; unknown fields are refused (`strictObject`). */
@@ -19,13 +20,33 @@ const name = z.string().trim().min(1, 'required').max(100);
 export const createRegistrationBody = z.strictObject({ organisation: slug.optional(), email });
 export const verifyBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the e-mail') });
 export const emptyBody = z.strictObject({});
-const newPassword = z.string().min(10, 'at least 10 characters').max(200, 'at most 200 characters');
-export const profileBody = z.strictObject({
-  firstName: name,
-  lastName: name,
-  phone: phone.optional(),
-  password: newPassword,
-});
+/** A new password: at least 12 characters (OWASP ASVS 2.1.1) and hard to guess (`passwordStrength`). */
+const PASSWORD_LENGTH = { min: 12, max: 200 };
+const newPassword = z
+  .string()
+  .min(PASSWORD_LENGTH.min, `at least ${PASSWORD_LENGTH.min} characters`)
+  .max(PASSWORD_LENGTH.max, `at most ${PASSWORD_LENGTH.max} characters`);
+/**
+ * The strength rule of a body with a new password. On the body, not the field, so that the owner's own details count
+ * against a password made of them; in the schema, so that the JSON API and the web pages give the same message. Zod runs
+ * it even when fields failed, so it looks only at a password of the right length, and at details that are strings.
+ */
+const passwordStrength =
+  <T extends { password: unknown }>(userInputs: (body: T) => unknown[]) =>
+  (body: T, ctx: z.RefinementCtx) => {
+    const { password } = body;
+    if (typeof password !== 'string' || password.length < PASSWORD_LENGTH.min || password.length > PASSWORD_LENGTH.max)
+      return;
+    const inputs = userInputs(body).filter((input): input is string => typeof input === 'string');
+    const weakness = passwordWeakness(password, inputs);
+    if (weakness) ctx.addIssue({ code: 'custom', path: ['password'], message: weakness });
+  };
+const profileFields = { firstName: name, lastName: name, phone: phone.optional(), password: newPassword };
+const profileStrength = passwordStrength<{ password: unknown; firstName: unknown; lastName: unknown }>((body) => [
+  body.firstName,
+  body.lastName,
+]);
+export const profileBody = z.strictObject(profileFields).superRefine(profileStrength);
 export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: phone.optional() });
 export const phoneBody = z.strictObject({ phone: phone.optional() });
 export const checkInBody = z.strictObject({ deviceInfo: z.record(z.string(), z.unknown()).optional() });
@@ -37,10 +58,10 @@ export const signInBody = z.strictObject({
   password: z.string().min(1).max(200),
 });
 export const passwordResetBody = z.strictObject({ organisation: slug.optional(), email });
-export const passwordResetConfirmBody = passwordResetBody.extend({
-  code: verifyBody.shape.code,
-  password: newPassword,
-});
+const resetStrength = passwordStrength<{ password: unknown; email: unknown }>((body) => [body.email]);
+export const passwordResetConfirmBody = passwordResetBody
+  .extend({ code: verifyBody.shape.code, password: newPassword })
+  .superRefine(resetStrength);
 /** Device ids are UUIDs the workflow chose. */
 export const deviceIdParam = z.uuid();
 
@@ -52,7 +73,9 @@ const blankAsUnset = <T extends z.ZodType>(schema: T) =>
   z.union([z.literal('').transform(() => undefined), schema]).optional();
 export const organisationForm = z.strictObject({ organisation: slug });
 export const emailForm = z.strictObject({ email });
-export const profileForm = profileBody.extend({ phone: blankAsUnset(phone) });
+export const profileForm = z
+  .strictObject({ ...profileFields, phone: blankAsUnset(phone) })
+  .superRefine(profileStrength);
 export const deviceForm = z.strictObject({
   platform: z.enum(PLATFORMS, 'choose a device type'),
   phone: blankAsUnset(phone),
@@ -65,9 +88,7 @@ export const signInForm = z.strictObject({
   password: signInBody.shape.password.min(1, 'enter your password'),
 });
 export const passwordResetForm = z.strictObject({ email });
-export const passwordResetConfirmForm = z.strictObject({
-  email,
-  code: verifyBody.shape.code,
-  password: newPassword,
-});
+export const passwordResetConfirmForm = z
+  .strictObject({ email, code: verifyBody.shape.code, password: newPassword })
+  .superRefine(resetStrength);
 export const phoneForm = z.strictObject({ phone: blankAsUnset(phone) });

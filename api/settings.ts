@@ -227,7 +227,7 @@ export function settingsRoutes({ client, models, secrets }: ApiDeps, auth: Auth)
     const organisation = await auth.organisationFor(res, param(req, 'slug'));
     const body = deviceSetupBody.parse(req.body ?? {});
     const emailRequirement = body.emailRequirement === '' ? null : body.emailRequirement;
-    const problem = emailRequirement === null ? undefined : emailRequirementProblem(emailRequirement);
+    const problem = emailRequirement === null ? undefined : await emailRequirementProblem(emailRequirement);
     if (problem) throw invalid(`emailRequirement ${problem}.`);
     if (body.enabled && body.accountTemplate === null) {
       throw invalid('enabled: set an accountTemplate before enabling self-service setup.');

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import { clientAddress } from './attempts';
 import { bearerToken } from './auth';
 import type { ApiDeps } from './context';
 import { HttpError } from './errors';
@@ -15,6 +16,7 @@ export function registrationLimiter(perMinute: number, what = 'registrations') {
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
+    keyGenerator: clientAddress,
     legacyHeaders: false,
     handler: (_req, _res, next) =>
       next(
@@ -40,7 +42,7 @@ export function setupRoutes(registrations: RegistrationService, config: ApiDeps[
 
   router.post('/registrations/:id/verify', async (req, res) => {
     const { code } = verifyBody.parse(req.body ?? {});
-    res.json(await registrations.verify(id(req.params), bearerToken(req), code));
+    res.json(await registrations.verify(id(req.params), bearerToken(req), code, clientAddress(req)));
   });
 
   router.post('/registrations/:id/resend', async (req, res) => {

@@ -95,7 +95,12 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     SUPERVISOR_TOKEN: randomBytes(24).toString('base64url'),
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
+    // Every simulated owner comes from 127.0.0.1: the per-address limits are raised, as an operator testing load would
+    // (docs/security.md); the hashing queue is sized for the highest concurrency.
     REGISTRATIONS_PER_MINUTE: '10000000',
+    SIGN_IN_FAILURES_PER_ADDRESS: '10000000',
+    CODE_FAILURES_PER_ADDRESS: '10000000',
+    PASSWORD_HASHING_QUEUE: '1000',
     LOG_LEVEL: 'warn',
     ...env,
   };

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import { Sequelize } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { SequelizeStorage, Umzug } from 'umzug';
@@ -17,21 +18,47 @@ export interface Database {
 
 /** What rate-limiter-flexible needs to keep its counters in this database (table `sign_in_limits`). */
 export type RateLimitStore =
-  | { dialect: 'sqlite'; storeClient: sqlite3.Database; storeType: 'sqlite3' }
-  | { dialect: 'postgres'; storeClient: Sequelize; storeType: 'sequelize' };
+  | { dialect: 'sqlite'; storeClient: sqlite3.Database; storeType: 'sqlite3'; serially: Serially }
+  | { dialect: 'postgres'; storeClient: Sequelize; storeType: 'sequelize'; serially: Serially };
+
+/** Runs one counter operation at a time on the store's connection (SQLite), or as it comes (PostgreSQL). */
+export type Serially = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /**
  * The rate-limit store over the same database. SQLite gets its own connection: the limiter runs its own transactions,
- * which must not interleave with Sequelize's statements on a shared one.
+ * which must not interleave with Sequelize's statements on a shared one. On that connection the limiter's
+ * transactions (a savepoint around one upsert) run one at a time: concurrent ones would nest inside each other and keep
+ * the database's write lock for as long as requests keep coming, and one that fails leaves its transaction open (the
+ * library rolls back to its savepoint without releasing it), so it is ended here before the next one starts.
  */
 function openRateLimitStore(sequelize: Sequelize, storage: string): { store: RateLimitStore; close(): Promise<void> } {
   if (sequelize.getDialect() === 'postgres') {
-    return { store: { dialect: 'postgres', storeClient: sequelize, storeType: 'sequelize' }, close: async () => {} };
+    return {
+      store: {
+        dialect: 'postgres',
+        storeClient: sequelize,
+        storeType: 'sequelize',
+        serially: (operation) => operation(),
+      },
+      close: async () => {},
+    };
   }
   const connection = new sqlite3.Database(storage);
   connection.configure('busyTimeout', BUSY_TIMEOUT_MS);
+  const oneAtATime = pLimit(1);
+  const endTransaction = () => new Promise<void>((resolve) => connection.exec('ROLLBACK', () => resolve()));
+  const serially: Serially = (operation) =>
+    oneAtATime(async () => {
+      try {
+        return await operation();
+      } catch (error) {
+        // A refusal (the limit is spent) is an answer, not a failure of the connection.
+        if (error instanceof Error) await endTransaction();
+        throw error;
+      }
+    });
   return {
-    store: { dialect: 'sqlite', storeClient: connection, storeType: 'sqlite3' },
+    store: { dialect: 'sqlite', storeClient: connection, storeType: 'sqlite3', serially },
     close: () => new Promise((resolve) => connection.close(() => resolve())),
   };
 }

@@ -36,6 +36,18 @@ const duration = (fallback: string) =>
       }
     });
 
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/**
+ * Express's `trust proxy` setting from its text form: a hop count, true/false, or a comma-separated list of addresses,
+ * CIDRs and Express's names (loopback, linklocal, uniquelocal).
+ */
+export function parseTrustProxy(value: string): boolean | number | string[] {
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((part) => part.trim());
+}
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: z.string().url().optional(),
@@ -62,8 +74,19 @@ const envSchema = z.object({
   SESSION_IDLE: duration('30m'),
   SESSION_ABSOLUTE: duration('12h'),
   SIGN_IN_WINDOW: duration('15m'),
-  SIGN_IN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
-  SIGN_IN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS: count(5),
+  SIGN_IN_FAILURES_PER_ADDRESS: count(20),
+  SIGN_IN_ACCOUNT_WINDOW: duration('5m'),
+  SIGN_IN_FAILURES_PER_ACCOUNT: count(10),
+  CODE_WINDOW: duration('1h'),
+  CODE_FAILURES_PER_ADDRESS: count(30),
+  VERIFY_FAILURES_PER_ORGANISATION: count(1000),
+  RESET_WINDOW: duration('1d'),
+  RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS: count(10),
+  RESET_ACCOUNT_WINDOW: duration('1h'),
+  RESET_FAILURES_PER_ACCOUNT: count(10),
+  PASSWORD_HASHING_QUEUE: count(32),
+  TRUST_PROXY: z.string().trim().min(1).default('loopback'),
   RESEND_INTERVAL: duration('30s'),
   MAX_CODE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   MAX_RESENDS: z.coerce.number().int().min(0).default(5),
@@ -104,6 +127,9 @@ export interface Config {
   supervisorToken?: string;
   timings: FlowTimings;
   owners: OwnerRules;
+  limits: AttemptRules;
+  /** Express's `trust proxy`: which hops' X-Forwarded-For is believed when telling clients apart. */
+  trustProxy: boolean | number | string[];
   registrationsPerMinute: number;
   seedDemo: boolean;
   logLevel: string;
@@ -112,15 +138,34 @@ export interface Config {
   siteHelp: string;
 }
 
-/** Sign-in rules for returning device owners. */
+/** Session rules for returning device owners. */
 export interface OwnerRules {
   /** A session ends after this long without a request, and in any case this long after sign-in. */
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
-  /** Failed sign-ins allowed per account and per client address within the window; past it, 429 until it passes. */
-  signInWindowMs: number;
-  signInFailuresPerAccount: number;
-  signInFailuresPerAddress: number;
+}
+
+/** A limit on failed attempts: this many within the window; past it, 429 until the window passes. */
+export interface Limit {
+  points: number;
+  windowMs: number;
+}
+
+/**
+ * Limits on guessing secrets (passwords, verification and reset codes); docs/security.md explains the policy. Per
+ * account and client address they are strict; per account alone they only throttle, so an attacker elsewhere cannot
+ * lock an owner out.
+ */
+export interface AttemptRules {
+  signInPerAccountAndAddress: Limit;
+  signInPerAddress: Limit;
+  signInPerAccount: Limit;
+  codesPerAddress: Limit;
+  verifyPerOrganisation: Limit;
+  resetPerAccountAndAddress: Limit;
+  resetPerAccount: Limit;
+  /** Password hashes waiting for a thread at most; past it, 503 with Retry-After. */
+  hashingQueue: number;
 }
 
 /** Reads a secret kept in the data folder, creating it on first start (embedded default only). */
@@ -144,6 +189,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TEMPORAL_ADDRESS && !(e.APP_SECRET && e.TEMPORAL_CODEC_KEY)) {
     // Generated secrets would differ between machines: every process of a deployment must share them.
     throw new Error('invalid configuration: with TEMPORAL_ADDRESS set, APP_SECRET and TEMPORAL_CODEC_KEY are required');
+  }
+  if ((e.TEMPORAL_ADDRESS || e.DATABASE_URL) && !e.SMTP_URL) {
+    // The local outbox is a convenience of the embedded default; a deployment keeping codes in a table loses mail.
+    throw new Error(
+      'invalid configuration: with TEMPORAL_ADDRESS or DATABASE_URL set (a real deployment), SMTP_URL is required: ' +
+        'verification codes, reset codes and links are mailed, never kept in a local outbox',
+    );
   }
   const twilioParts = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM];
   if (twilioParts.some(Boolean) && !twilioParts.every(Boolean)) {
@@ -189,10 +241,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     owners: {
       sessionIdleMs: e.SESSION_IDLE,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE,
-      signInWindowMs: e.SIGN_IN_WINDOW,
-      signInFailuresPerAccount: e.SIGN_IN_FAILURES_PER_ACCOUNT,
-      signInFailuresPerAddress: e.SIGN_IN_FAILURES_PER_ADDRESS,
     },
+    limits: {
+      signInPerAccountAndAddress: { points: e.SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.SIGN_IN_WINDOW },
+      signInPerAddress: { points: e.SIGN_IN_FAILURES_PER_ADDRESS, windowMs: e.SIGN_IN_WINDOW },
+      signInPerAccount: { points: e.SIGN_IN_FAILURES_PER_ACCOUNT, windowMs: e.SIGN_IN_ACCOUNT_WINDOW },
+      codesPerAddress: { points: e.CODE_FAILURES_PER_ADDRESS, windowMs: e.CODE_WINDOW },
+      verifyPerOrganisation: { points: e.VERIFY_FAILURES_PER_ORGANISATION, windowMs: e.CODE_WINDOW },
+      resetPerAccountAndAddress: { points: e.RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.RESET_WINDOW },
+      resetPerAccount: { points: e.RESET_FAILURES_PER_ACCOUNT, windowMs: e.RESET_ACCOUNT_WINDOW },
+      hashingQueue: e.PASSWORD_HASHING_QUEUE,
+    },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     registrationsPerMinute: e.REGISTRATIONS_PER_MINUTE,
     seedDemo: e.SEED_DEMO === 'true',
     logLevel: e.LOG_LEVEL,

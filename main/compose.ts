@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Runtime, type Worker } from '@temporalio/worker';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createOutboxMailer, createSmtpMailer } from '../activities/mail';
 import { createOutboxSms, createTwilioSms } from '../activities/sms';
@@ -10,6 +10,7 @@ import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
 import { encryptingDataConverter } from '../lib/codec';
 import { type Config, loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
@@ -27,7 +28,7 @@ export async function openBase(): Promise<Base> {
   // Our own ordered shutdown (stopOnSignal) handles the signals, not the SDK's default handlers.
   Runtime.install({ shutdownSignals: [] });
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const db = await openDatabase(config.databaseUrl);
   if (config.seedDemo && (await seedDemoIfEmpty(db))) {
     logger.info(`empty database: seeded the demo organisation "${DEMO_ORGANISATION}" with templates`);
@@ -74,6 +75,8 @@ export async function startApi({ config, logger, db, temporal }: Base): Promise<
       taskQueue: config.temporal.taskQueue,
       timings: config.timings,
       owners: config.owners,
+      limits: config.limits,
+      trustProxy: config.trustProxy,
       registrationsPerMinute: config.registrationsPerMinute,
       codec: {
         keys: config.codecKeys,

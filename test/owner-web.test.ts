@@ -5,7 +5,7 @@ import type { Platform } from '../workflows/messages';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, visiting } from './support/browser';
 import { registrationHandle, withDevice } from './support/flow';
 import type { ReceivedMail } from './support/smtp';
-import { system, TEST_OWNER_RULES } from './support/system';
+import { system, TEST_LIMITS } from './support/system';
 import { chooseDevice, pathOf, press } from './support/web-flow';
 
 const ORG = 'owner-web';
@@ -227,7 +227,7 @@ describe('the returning owner’s web pages, in Chromium', function () {
         await page.getByLabel('Reset code').fill(code);
         await page.getByLabel('New password').fill('short');
         await press(page, 'Change password');
-        expect(await errorOf(page, '#field-password')).to.include('At least 10 characters');
+        expect(await errorOf(page, '#field-password')).to.include('At least 12 characters.');
 
         await page.getByLabel('New password').fill('a new long passphrase');
         await press(page, 'Change password');
@@ -266,7 +266,7 @@ describe('the returning owner’s web pages, in Chromium', function () {
   it('too many failed sign-ins: says how long to wait', async () => {
     const email = `guess.${Date.now()}@example.com`;
     await visiting(browser, async (page) => {
-      for (let i = 0; i < TEST_OWNER_RULES.signInFailuresPerAccount; i++) {
+      for (let i = 0; i < TEST_LIMITS.signInPerAccountAndAddress.points; i++) {
         expect((await signIn(page, ORG, email, `guess ${i}`))?.status()).to.equal(401);
       }
       const limited = await signIn(page, ORG, email, 'one more guess');

@@ -89,7 +89,7 @@ describe('the web pages, in Chromium', function () {
         await press(page, 'Continue');
         expect(await errorOf(page, '#field-lastName')).to.include('Required');
         expect(await errorOf(page, '#field-phone')).to.include('international format');
-        expect(await errorOf(page, '#field-password')).to.include('At least 10 characters');
+        expect(await errorOf(page, '#field-password')).to.include('At least 12 characters.');
         expect(await page.getByLabel('First name').inputValue()).to.equal('Ada');
         expect(await page.getByLabel('Password').inputValue(), 'a password is never sent back').to.equal('');
         await expectGoodPage(page, 'profile-invalid');

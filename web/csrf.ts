@@ -3,6 +3,7 @@ import type { CookieOptions, RequestHandler, Response } from 'express';
 import { HttpError } from '../api/errors';
 import { opaqueParam } from '../api/schemas';
 import { randomToken, type Secrets } from '../lib/secrets';
+import { cookieName } from './cookies';
 
 /**
  * CSRF protection of every form: an HMAC synchronizer token without server state. Each browser gets a random id in an
@@ -16,8 +17,9 @@ export const CSRF_FIELD = '_csrf';
 
 export function csrfProtection(secrets: Secrets, options: CookieOptions): RequestHandler {
   const tokenFor = (browserId: string) => secrets.keyedHash('csrf', browserId);
+  const name = cookieName(COOKIE, options);
   return (req, res, next) => {
-    const sent = opaqueParam.safeParse(req.cookies?.[COOKIE]);
+    const sent = opaqueParam.safeParse(req.cookies?.[name]);
     if (req.method === 'POST') {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const token = body[CSRF_FIELD];
@@ -30,7 +32,7 @@ export function csrfProtection(secrets: Secrets, options: CookieOptions): Reques
       delete body[CSRF_FIELD];
     }
     const browserId = sent.success ? sent.data : randomToken();
-    if (!sent.success) res.cookie(COOKIE, browserId, options);
+    if (!sent.success) res.cookie(name, browserId, options);
     res.locals.csrfToken = tokenFor(browserId);
     next();
   };

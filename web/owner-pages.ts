@@ -1,4 +1,5 @@
-import express, { type CookieOptions, type Request, type Response, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
+import { clientAddress } from '../api/attempts';
 import type { ApiDeps } from '../api/context';
 import { describeError, type ErrorAnswer, HttpError } from '../api/errors';
 import type { OwnedDevice, OwnerDevices } from '../api/owner-devices';
@@ -13,6 +14,7 @@ import {
   signInForm,
 } from '../api/schemas';
 import { ownersOrganisation } from '../db/policy';
+import { cookieName, pageCookieOptions } from './cookies';
 import { csrfToken } from './csrf';
 import { html } from './html';
 import { formParsing, organisationIn, pageLimit } from './page-kit';
@@ -89,12 +91,9 @@ export function ownerPages(
   { config, models, secrets, logger }: ApiDeps,
   site: Site,
 ): Router {
-  const cookie: CookieOptions = {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: config.publicUrl.startsWith('https:'),
-    path: '/setup',
-  };
+  const cookie = pageCookieOptions(config.publicUrl);
+  const sessionPrefix = cookieName(SESSION_PREFIX, cookie);
+  const resetPrefix = cookieName(RESET_PREFIX, cookie);
   const sessionCookie = { ...cookie, maxAge: config.owners.sessionAbsoluteMs };
   const csrfCookie = {
     ...cookie,
@@ -117,10 +116,10 @@ export function ownerPages(
   };
 
   const tokenIn = (req: Request, slug: string) => {
-    const value = (req.cookies as Record<string, unknown> | undefined)?.[`${SESSION_PREFIX}${slug}`];
+    const value = (req.cookies as Record<string, unknown> | undefined)?.[`${sessionPrefix}${slug}`];
     return typeof value === 'string' && /^[A-Za-z0-9_-]{16,512}$/.test(value) ? value : undefined;
   };
-  const forgetSession = (res: Response, slug: string) => res.clearCookie(`${SESSION_PREFIX}${slug}`, cookie);
+  const forgetSession = (res: Response, slug: string) => res.clearCookie(`${sessionPrefix}${slug}`, cookie);
 
   /** The owner signed in with this organisation; undefined when nobody is, or the session ended (with a redirect). */
   const signedIn = async (req: Request, res: Response, slug: string): Promise<Owner | undefined> => {
@@ -168,8 +167,8 @@ export function ownerPages(
     const input = signInForm.safeParse(req.body ?? {});
     if (!input.success) return again(refused(req.body, input.error), 400);
     try {
-      const { token } = await accounts.signIn({ organisation: slug, ...input.data }, req.ip ?? 'unknown');
-      res.cookie(`${SESSION_PREFIX}${slug}`, token, sessionCookie);
+      const { token } = await accounts.signIn({ organisation: slug, ...input.data }, clientAddress(req));
+      res.cookie(`${sessionPrefix}${slug}`, token, sessionCookie);
       res.redirect(303, devicesOf(slug));
     } catch (error) {
       const answer = refusalOf(res, error);
@@ -365,14 +364,14 @@ export function ownerPages(
       const state = refusedWith(req.body, FORM_ERROR, refusalMessage(answer));
       return show(res, forgotPasswordPage({ organisation, csrf: csrfToken(res), state }), answer.status);
     }
-    res.cookie(`${RESET_PREFIX}${slug}`, input.data.email, { ...cookie, maxAge: RESET_COOKIE_MS });
+    res.cookie(`${resetPrefix}${slug}`, input.data.email, { ...cookie, maxAge: RESET_COOKIE_MS });
     res.redirect(303, `${baseOf(slug)}/reset-password?notice=sent`);
   });
 
   router.get('/:organisation/reset-password', async (req, res) => {
     const slug = organisationIn(req);
     const organisation = await ownersOrganisation(models, slug);
-    const email = (req.cookies as Record<string, unknown>)[`${RESET_PREFIX}${slug}`];
+    const email = (req.cookies as Record<string, unknown>)[`${resetPrefix}${slug}`];
     const state = typeof email === 'string' ? { values: { email }, errors: {} } : blankForm;
     show(res, resetPasswordPage({ organisation, csrf: csrfToken(res), state, notice: noticeIn(req) }));
   });
@@ -386,14 +385,14 @@ export function ownerPages(
     if (!input.success) return again(refused(req.body, input.error), 400);
     try {
       await limit(req, res);
-      await accounts.confirmPasswordReset({ organisation: slug, ...input.data });
+      await accounts.confirmPasswordReset({ organisation: slug, ...input.data }, clientAddress(req));
     } catch (error) {
       const answer = refusalOf(res, error);
       const field = ['invalid_code', 'code_expired', 'too_many_attempts'].includes(answer.code) ? 'code' : FORM_ERROR;
       return again(refusedWith(req.body, field, refusalMessage(answer)), answer.status);
     }
     forgetSession(res, slug);
-    res.clearCookie(`${RESET_PREFIX}${slug}`, cookie);
+    res.clearCookie(`${resetPrefix}${slug}`, cookie);
     res.redirect(303, signInOf(slug, 'password-changed'));
   });
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import express, { Router } from 'express';
 import type { ApiDeps } from '../api/context';
+import { isFromThisMachine } from '../api/local-only';
 import type { OwnerDevices } from '../api/owner-devices';
 import type { OwnerAccounts } from '../api/owners';
 import type { RegistrationService } from '../api/registrations';
@@ -20,9 +21,11 @@ export function webRoutes(
   router.use('/assets', express.static(path.join(__dirname, 'static'), { index: false, maxAge: '1h' }));
   // The returning owner's pages first: their paths would otherwise be taken for registration steps.
   router.use('/setup', pageHeaders, ownerPages(owners, deps, site), setupPages(registrations, deps, site));
-  // Only without real delivery: then nobody else would ever see these messages.
+  // Only without real delivery (the embedded default), and only to a browser on this machine: the outbox holds every
+  // code and link, so anyone else reading it could take over any account.
   if (deps.config.devOutbox) {
-    router.get('/dev/outbox', pageHeaders, async (_req, res) => {
+    router.get('/dev/outbox', pageHeaders, async (req, res, next) => {
+      if (!isFromThisMachine(req)) return next();
       const messages = await deps.models.OutboxMessage.findAll({ order: [['id', 'DESC']], limit: 200 });
       sendPage(res, site, outboxPage(messages));
     });

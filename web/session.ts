@@ -1,4 +1,5 @@
 import type { CookieOptions, Request, Response } from 'express';
+import { cookieName } from './cookies';
 
 /**
  * The registration a browser is in, one per organisation: the registration id and this browser's registration token,
@@ -11,11 +12,11 @@ export interface RegistrationSession {
   token: string;
 }
 
-const PREFIX = 'registration-';
 /** Both parts are URL-safe base64, which has no dot. */
 const VALUE = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 
 export function registrationSessions(options: CookieOptions) {
+  const PREFIX = cookieName('registration-', options);
   const all = (req: Request): RegistrationSession[] =>
     Object.entries((req.cookies ?? {}) as Record<string, unknown>).flatMap(([name, value]) => {
       const parts = name.startsWith(PREFIX) && typeof value === 'string' ? VALUE.exec(value) : null;

@@ -1,11 +1,13 @@
 import express, { type CookieOptions, type Request, type Response, Router } from 'express';
 import type { ZodType } from 'zod';
+import { clientAddress } from '../api/attempts';
 import type { ApiDeps } from '../api/context';
 import { describeError, HttpError } from '../api/errors';
 import type { RegistrationService } from '../api/registrations';
 import { deviceForm, emailForm, emptyBody, linkForm, organisationForm, profileForm, verifyBody } from '../api/schemas';
 import { openOrganisation } from '../db/policy';
 import type { Step } from '../workflows/messages';
+import { pageCookieOptions } from './cookies';
 import { csrfToken } from './csrf';
 import { formParsing, organisationIn, pageLimit } from './page-kit';
 import { formRefusal, problemPageOf, refusalMessage, UNEXPECTED } from './problems';
@@ -68,10 +70,7 @@ export function setupPages(
   site: Site,
 ) {
   const cookie: CookieOptions = {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: config.publicUrl.startsWith('https:'),
-    path: '/setup',
+    ...pageCookieOptions(config.publicUrl),
     // A registration lives at most this long: unused for its lifetime, or waiting on a provisioning link.
     maxAge: config.timings.registrationTtlMs + config.timings.linkTtlMs,
   };
@@ -155,7 +154,7 @@ export function setupPages(
     page: StepPage,
     schema: ZodType<T>,
     fields: Partial<Record<string, string>>,
-    run: (session: RegistrationSession, input: T) => Promise<string>,
+    run: (session: RegistrationSession, input: T, req: Request) => Promise<string>,
   ) => {
     router.post(`/:organisation/${action}`, async (req, res) => {
       const organisation = organisationIn(req);
@@ -164,7 +163,7 @@ export function setupPages(
       const input = schema.safeParse(req.body ?? {});
       if (!input.success) return showStep(req, res, organisation, page, refused(req.body, input.error), 400);
       try {
-        res.redirect(303, await run(session, input.data));
+        res.redirect(303, await run(session, input.data, req));
       } catch (error) {
         if (isLostSession(error)) {
           sessions.forget(res, organisation);
@@ -219,7 +218,7 @@ export function setupPages(
       sessions.keep(res, session);
     }
     try {
-      await registrations.verify(session.registrationId, session.token, code);
+      await registrations.verify(session.registrationId, session.token, code, clientAddress(req));
       res.redirect(303, startOf(session.organisation));
     } catch (error) {
       const answer = formRefusal(error);
@@ -272,7 +271,8 @@ export function setupPages(
     'verify',
     verifyBody,
     { invalid_code: 'code', code_expired: 'code', too_many_attempts: 'code' },
-    async (s, { code }) => pathOf(s.organisation, (await registrations.verify(s.registrationId, s.token, code)).step),
+    async (s, { code }, req) =>
+      pathOf(s.organisation, (await registrations.verify(s.registrationId, s.token, code, clientAddress(req))).step),
   );
   formAction('resend', 'verify', emptyBody, { too_many_attempts: RESEND }, async (s) => {
     await registrations.resend(s.registrationId, s.token);

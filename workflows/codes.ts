@@ -3,6 +3,8 @@ import { domainError } from './errors';
 import type { FlowTimings } from './messages';
 import { constantTimeEqual } from './util';
 
+const tooManyWrongCodes = () => domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
+
 interface Code {
   number: number;
   /** Known once the mail activity has made and sent the code; null when it sent none (no such account). */
@@ -61,9 +63,7 @@ export function mailedCodes(timings: FlowTimings, send: (codeNumber: number) => 
       if (!code || (code.hash !== undefined && Date.now() > code.expiresAt)) {
         throw domainError('code_expired', 'The code has expired. Ask for a new code.');
       }
-      if (code.attempts >= timings.maxCodeAttempts) {
-        throw domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
-      }
+      if (code.attempts >= timings.maxCodeAttempts) throw tooManyWrongCodes();
     },
 
     /**
@@ -77,12 +77,15 @@ export function mailedCodes(timings: FlowTimings, send: (codeNumber: number) => 
       if ((mustWait && !(await condition(arrived, '30s'))) || code !== current) {
         throw domainError('code_expired', 'That code is no longer valid. Use the newest code we sent.');
       }
+      // Guesses that passed the validator together while the code was on its way are checked one by one now: none
+      // past the limit may be compared, whatever the timing.
+      if (current.attempts >= timings.maxCodeAttempts) throw tooManyWrongCodes();
       if (!current.hash || !constantTimeEqual(codeHash, current.hash)) {
         current.attempts += 1;
         const left = timings.maxCodeAttempts - current.attempts;
         throw left > 0
           ? domainError('invalid_code', `That code is not right. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.`)
-          : domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
+          : tooManyWrongCodes();
       }
       code = undefined;
     },

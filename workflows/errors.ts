@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'invalid_credentials',
   'device_limit_reached',
   'device_not_found',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -13,6 +13,8 @@ export interface ReceivedMail {
 export class MailCatcher {
   readonly messages: ReceivedMail[] = [];
   private waiters: Array<() => void> = [];
+  /** While set, the answers to senders wait here: a slow mail server, as the product must cope with. */
+  private held: Array<() => void> | undefined;
   private server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -28,11 +30,27 @@ export class MailCatcher {
             text: mail.text ?? '',
           });
           for (const wake of this.waiters.splice(0)) wake();
-          callback();
+          // Read, but not yet accepted while held: the sender waits for the server's answer.
+          if (this.held) this.held.push(() => callback());
+          else callback();
         })
         .catch(callback);
     },
   });
+
+  /**
+   * Holds every message in the middle of its SMTP transaction until `release()`: a slow mail server. The message can
+   * be read meanwhile (as a quick owner reads a mail before the server has told the sender it took it).
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const accept of held) accept();
+  }
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));

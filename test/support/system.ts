@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { type Activities, createActivities } from '../../activities';
 import { createSmtpMailer } from '../../activities/mail';
 import { createTwilioSms } from '../../activities/sms';
@@ -15,7 +15,8 @@ import type { ApiDeps } from '../../api/context';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
-import type { OwnerRules } from '../../lib/config';
+import type { AttemptRules, OwnerRules } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
@@ -41,13 +42,25 @@ export const TEST_TIMINGS: FlowTimings = {
   linkReminderMs: 20_000,
 };
 
-/** Sign-in rules of the default test API: limits high enough that tests sharing 127.0.0.1 do not trip them. */
 export const TEST_OWNER_RULES: OwnerRules = {
   sessionIdleMs: 10 * 60_000,
   sessionAbsoluteMs: 60 * 60_000,
-  signInWindowMs: 60_000,
-  signInFailuresPerAccount: 5,
-  signInFailuresPerAddress: 1_000,
+};
+
+const minute = (points: number) => ({ points, windowMs: 60_000 });
+/**
+ * Limits of the default test API: the production defaults per account and address, per account and per address high
+ * enough that tests sharing 127.0.0.1 do not trip them.
+ */
+export const TEST_LIMITS: AttemptRules = {
+  signInPerAccountAndAddress: minute(5),
+  signInPerAddress: minute(1_000),
+  signInPerAccount: minute(100),
+  codesPerAddress: minute(10_000),
+  verifyPerOrganisation: minute(10_000),
+  resetPerAccountAndAddress: minute(10),
+  resetPerAccount: minute(100),
+  hashingQueue: 32,
 };
 
 export interface HttpAnswer {
@@ -149,8 +162,15 @@ export class TestSystem {
     overrides: {
       timings?: Partial<FlowTimings>;
       owners?: Partial<OwnerRules>;
+      limits?: Partial<AttemptRules>;
+      trustProxy?: ApiDeps['config']['trustProxy'];
+      publicUrl?: string;
+      /** The interface to listen on: loopback unless a test needs the API reachable by another address. */
+      host?: string;
       registrationsPerMinute?: number;
       devOutbox?: boolean;
+      /** Where this API logs (silent by default); a test that reads the log passes its own. */
+      logger?: Logger;
     } = {},
   ): Promise<ApiUnderTest> {
     const deps: ApiDeps = {
@@ -158,12 +178,14 @@ export class TestSystem {
       models: this.db.models,
       rateLimitStore: this.db.rateLimitStore,
       secrets: this.secrets,
-      logger: pino({ level: 'silent' }),
+      logger: overrides.logger ?? createLogger('silent'),
       config: {
-        publicUrl: 'http://app.test',
+        publicUrl: overrides.publicUrl ?? 'http://app.test',
         taskQueue: TASK_QUEUE,
         timings: { ...TEST_TIMINGS, ...overrides.timings },
         owners: { ...TEST_OWNER_RULES, ...overrides.owners },
+        limits: { ...TEST_LIMITS, ...overrides.limits },
+        trustProxy: overrides.trustProxy ?? ['loopback'],
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
         codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
         siteName: SITE_NAME,
@@ -173,7 +195,7 @@ export class TestSystem {
       },
     };
     const server = await new Promise<Server>((resolve) => {
-      const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
+      const s = createApp(deps).listen(0, overrides.host ?? '127.0.0.1', () => resolve(s));
     });
     const api = new ApiUnderTest(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     this.apis.push(api);

@@ -30,7 +30,7 @@ const NEW_PASSWORD: FieldSpec = {
   name: 'password',
   label: 'New password',
   type: 'password',
-  hint: 'At least 10 characters.',
+  hint: 'At least 12 characters and hard to guess: a few unrelated words work well.',
   autocomplete: 'new-password',
 };
 

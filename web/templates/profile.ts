@@ -20,7 +20,7 @@ const FIELDS = {
     name: 'password',
     label: 'Password',
     type: 'password',
-    hint: 'At least 10 characters. You sign in with it later to add more devices.',
+    hint: 'At least 12 characters and hard to guess: a few unrelated words work well. You sign in with it later to add more devices.',
     autocomplete: 'new-password',
   },
 } satisfies Record<string, FieldSpec>;

@@ -1,0 +1,98 @@
+import type { Request } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import {
+  type RateLimiterAbstract,
+  RateLimiterPostgres,
+  RateLimiterRes,
+  RateLimiterSQLite,
+} from 'rate-limiter-flexible';
+import type { RateLimitStore } from '../db';
+import type { Limit } from '../lib/config';
+import { HttpError } from './errors';
+
+/**
+ * Limits on guessing a secret (a password, a verification or reset code), kept in the database so every API process
+ * shares them. An attempt is counted before the secret is checked, and given back when it was right: the count is an
+ * atomic upsert, so however many guesses arrive at once, no more than the limit are ever checked.
+ */
+
+/** One counter an attempt is taken from: a limit and the key it counts under (an account, an address, both). */
+export type Counter = [RateLimiterAbstract, string];
+
+/** The client as the limits see it: its address (after TRUST_PROXY), an IPv6 client by its /64, as one host is. */
+export function clientAddress(req: Request): string {
+  return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown', 64);
+}
+
+export function createAttemptLimits(store: RateLimitStore) {
+  /** A limit's counter table: one for all, told apart by the prefix of their keys. */
+  const limiter = (keyPrefix: string, { points, windowMs }: Limit): RateLimiterAbstract => {
+    const options = {
+      tableName: 'sign_in_limits',
+      tableCreated: true,
+      clearExpiredByTimeout: true,
+      keyPrefix,
+      points,
+      duration: Math.ceil(windowMs / 1000),
+    };
+    const { serially: _, ...client } = store;
+    return client.dialect === 'postgres'
+      ? new RateLimiterPostgres({ ...options, ...client })
+      : new RateLimiterSQLite({ ...options, ...client });
+  };
+
+  /**
+   * Takes one attempt from each counter, most specific first. Past any limit: 429 with the wait, and what was taken
+   * from the counters before it is given back — an address that is locked out must not wear down the account's own
+   * allowance, which would lock its owner out everywhere else.
+   */
+  const take = async (counters: Counter[], message: string) => {
+    const taken: Counter[] = [];
+    for (const counter of counters) {
+      const [limit, key] = counter;
+      try {
+        await store.serially(() => limit.consume(key));
+        taken.push(counter);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        await giveBack(taken);
+        throw new HttpError('too_many_attempts', message, {
+          retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+        });
+      }
+    }
+    return {
+      /** The secret was right, or never checked: the attempt does not count. */
+      giveBack: () => giveBack(taken),
+    };
+  };
+
+  const giveBack = async (counters: Counter[]) => {
+    await Promise.all(counters.map(([limit, key]) => store.serially(() => limit.reward(key))));
+  };
+
+  /**
+   * Runs a check of a secret as one counted attempt: `counts(error)` says whether a refusal was a wrong guess (it
+   * stays counted); success and every other refusal give the attempt back.
+   */
+  const attempt = async <T>(
+    counters: Counter[],
+    message: string,
+    check: () => Promise<T>,
+    counts: (error: unknown) => boolean,
+  ): Promise<T> => {
+    const taken = await take(counters, message);
+    try {
+      const result = await check();
+      await taken.giveBack();
+      return result;
+    } catch (error) {
+      if (!counts(error)) await taken.giveBack();
+      throw error;
+    }
+  };
+
+  return { limiter, attempt };
+}
+
+export type AttemptLimits = ReturnType<typeof createAttemptLimits>;
