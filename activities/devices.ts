@@ -1,4 +1,5 @@
 import { Op, UniqueConstraintError } from 'sequelize';
+import { removeDeviceRecord } from '../db/devices';
 import type { Models } from '../db/models';
 import { exclusivelyForOwner } from '../db/owner-lock';
 import { assertRoomForDevice, offeredTemplate } from '../db/policy';
@@ -120,12 +121,4 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
       await removeDeviceRecord(models, input.deviceId);
     },
   };
-}
-
-/** Marks a device removed (once; a repeat keeps the first time). Shared with the API for devices no run holds. */
-export async function removeDeviceRecord(models: Models, deviceId: string): Promise<void> {
-  await models.Device.update(
-    { state: 'removed', removedAt: new Date() },
-    { where: { id: deviceId, state: { [Op.ne]: 'removed' } } },
-  );
 }

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Models, Organisation } from '../db/models';
 import { randomToken, type Secrets } from '../lib/secrets';
-import { HttpError } from './errors';
+import { HttpError } from '../services/errors';
 
 /** The bearer token of a request; absent or malformed is `401 unauthorized`. */
 export function bearerToken(req: Request): string {

@@ -1,19 +1,8 @@
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { type CodecKey, EncryptionCodec, payloadFromJson, payloadToJson } from '../lib/codec';
-import { HttpError } from './errors';
-import { isFromThisMachine } from './local-only';
-
-export interface CodecEndpointConfig {
-  keys: CodecKey[];
-  /** The Temporal Web UI's origin: the only one CORS lets read answers. */
-  uiOrigin: string;
-  /**
-   * Embedded default (the dev server runs in this process): the Web UI on this machine may call without a token, when
-   * the request comes from this machine itself and not through a proxy, with the UI's origin.
-   */
-  allowLocalUi: boolean;
-}
+import { type CodecEndpointConfig, EncryptionCodec, payloadFromJson, payloadToJson } from '../lib/codec';
+import { HttpError } from '../services/errors';
+import { isFromThisMachine } from '../services/local-only';
 
 /** Whether a bearer token may see decoded data (a supervisor's). */
 export type CodecAuthoriser = (token: string) => Promise<boolean>;

@@ -1,10 +1,9 @@
 import { type Request, type Response, Router } from 'express';
-import { clientAddress } from './attempts';
-import { bearerToken } from './auth';
-import type { ApiDeps } from './context';
-import { HttpError } from './errors';
-import type { OwnerDevices } from './owner-devices';
-import type { Owner, OwnerAccounts } from './owners';
+import { clientAddress, registrationLimiter } from '../services/attempts';
+import type { ServiceDeps } from '../services/context';
+import { HttpError } from '../services/errors';
+import type { OwnerDevices } from '../services/owner-devices';
+import type { Owner, OwnerAccounts } from '../services/owners';
 import {
   deviceBody,
   deviceIdParam,
@@ -13,11 +12,11 @@ import {
   passwordResetConfirmBody,
   phoneBody,
   signInBody,
-} from './schemas';
-import { registrationLimiter } from './setup';
+} from '../services/schemas';
+import { bearerToken } from './auth';
 
 /** A returning device owner's API (issue 7): session, their devices, password reset. Rules live in api/owners.ts. */
-export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config: ApiDeps['config']): Router {
+export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config: ServiceDeps['config']): Router {
   const router = Router();
   const signedIn = (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');

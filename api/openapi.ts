@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { PLATFORMS, STEPS } from '../workflows/messages';
 import {
   checkInBody,
   createRegistrationBody,
@@ -10,7 +9,8 @@ import {
   profileBody,
   signInBody,
   verifyBody,
-} from './schemas';
+} from '../services/schemas';
+import { PLATFORMS, STEPS } from '../workflows/messages';
 import {
   accountTemplateBody,
   deviceSetupBody,

@@ -3,13 +3,13 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { type Request, Router } from 'express';
 import type { Device } from '../db/models';
 import { checkInUrl, enrolmentPayload } from '../lib/platforms';
+import type { ServiceDeps } from '../services/context';
+import { HttpError } from '../services/errors';
+import { checkInBody, opaqueParam } from '../services/schemas';
 import { checkInUpdate, deviceWorkflowId } from '../workflows/messages';
-import type { ApiDeps } from './context';
-import { HttpError } from './errors';
-import { checkInBody, opaqueParam } from './schemas';
 
 /** What the device itself calls: its single-use provisioning link, and its first check-in. */
-export function provisioningRoutes({ client, models, secrets, config }: ApiDeps) {
+export function provisioningRoutes({ client, models, secrets, config }: ServiceDeps) {
   /** The device a link belongs to, if the link can still be used; the reason it cannot, otherwise. */
   const usableDevice = async (req: Request): Promise<Device> => {
     const token = opaqueParam.safeParse(req.params.token);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { slug } from '../services/schemas';
 import { PLATFORMS } from '../workflows/messages';
-import { slug } from './schemas';
 
-/** Request bodies of the settings API (PRODUCT.md §2); one schema each, unknown fields refused. */
+/** Request bodies of the settings API; one schema each, unknown fields refused. */
 
 const label = z.string().trim().min(1, 'required').max(200);
 const groups = z.array(z.string().trim().min(1).max(100)).max(100);

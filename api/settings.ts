@@ -3,11 +3,11 @@ import type { Model, ModelStatic } from 'sequelize';
 import type { z } from 'zod';
 import type { AccountTemplate, DeviceTemplate, Models, Organisation, SystemSettings } from '../db/models';
 import { emailRequirementProblem } from '../lib/email-requirement';
+import type { ServiceDeps } from '../services/context';
+import { HttpError } from '../services/errors';
 import type { Platform } from '../workflows/messages';
 import { REGISTRATION_EMAIL, REGISTRATION_STEP } from '../workflows/search-attributes';
 import type { Auth } from './auth';
-import type { ApiDeps } from './context';
-import { HttpError } from './errors';
 import {
   accountTemplateBody,
   deviceSetupBody,
@@ -18,7 +18,7 @@ import {
   systemSettingsBody,
 } from './settings-schemas';
 
-/** The supervisor's and organisation managers' settings API (PRODUCT.md §2, §3). */
+/** The supervisor's and organisation managers' settings API; docs/api.md describes it. */
 
 const invalid = (message: string) => new HttpError('invalid_request', message);
 const param = (req: Request, name: string) => String((req.params as Record<string, unknown>)[name]);
@@ -147,7 +147,7 @@ function templateRoutes<Row extends Model & { id: number; organisationId: number
   });
 }
 
-export function settingsRoutes({ client, models, secrets }: ApiDeps, auth: Auth): Router {
+export function settingsRoutes({ client, models, secrets }: ServiceDeps, auth: Auth): Router {
   const router = Router();
   router.use(['/settings', '/organisations', '/tokens'], auth.authenticate);
 

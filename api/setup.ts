@@ -1,34 +1,12 @@
 import { Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import { clientAddress } from './attempts';
+import { clientAddress, registrationLimiter } from '../services/attempts';
+import type { ServiceDeps } from '../services/context';
+import type { RegistrationService } from '../services/registrations';
+import { createRegistrationBody, deviceBody, emptyBody, profileBody, verifyBody } from '../services/schemas';
 import { bearerToken } from './auth';
-import type { ApiDeps } from './context';
-import { HttpError } from './errors';
-import type { RegistrationService } from './registrations';
-import { createRegistrationBody, deviceBody, emptyBody, profileBody, verifyBody } from './schemas';
 
-/**
- * Limits how many registrations (or password-reset requests) one client address starts per minute; codes and resends
- * are limited in the workflows.
- */
-export function registrationLimiter(perMinute: number, what = 'registrations') {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: 'draft-8',
-    keyGenerator: clientAddress,
-    legacyHeaders: false,
-    handler: (_req, _res, next) =>
-      next(
-        new HttpError('too_many_attempts', `Too many ${what} from this address; try again in a minute.`, {
-          retryAfterSeconds: 60,
-        }),
-      ),
-  });
-}
-
-/** The device owner's registration API (PRODUCT.md §3): validation, then the registration service. */
-export function setupRoutes(registrations: RegistrationService, config: ApiDeps['config']): Router {
+/** The device owner's registration API : validation, then the registration service. */
+export function setupRoutes(registrations: RegistrationService, config: ServiceDeps['config']): Router {
   const router = Router();
   const id = (params: Record<string, string | string[] | undefined>) => String(params.id);
 

@@ -9,7 +9,7 @@ import {
 } from 'sequelize';
 import type { DeviceState, Platform } from '../workflows/messages';
 
-/** Records the database owns (DESIGN.md): settings, organisations, templates, accounts, devices, sent messages. */
+/** Records the database owns: settings, organisations, templates, accounts, devices, sent messages. */
 
 export type PlatformSettings = { android?: { useSmsInstallationCode?: boolean } } & Partial<
   Record<Platform, Record<string, unknown>>

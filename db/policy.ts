@@ -5,8 +5,9 @@ import { PLATFORMS, type Platform } from '../workflows/messages';
 import type { DeviceTemplate, Models, Organisation, SystemSettings, User } from './models';
 
 /**
- * The settings rules of PRODUCT.md §1–2, read fresh from the database at every step, so a change a supervisor or
- * manager makes takes effect for registrations already running. Violations are domain errors.
+ * The settings rules (the system-wide switch, the organisation's switch, its e-mail requirement, its templates per
+ * platform), read fresh from the database at every step, so a change a supervisor or manager makes takes effect for
+ * registrations already running. Violations are domain errors.
  */
 
 /** The organisation a registration step is for, after the system-wide and organisation switches. */

@@ -97,3 +97,15 @@ export const payloadToJson = ({ metadata, data }: Payload): JsonPayload => ({
     : {},
   data: data ? Buffer.from(data).toString('base64') : undefined,
 });
+
+/** Who may use the codec endpoint operators' tools call (api/codec.ts), and with which keys. */
+export interface CodecEndpointConfig {
+  keys: CodecKey[];
+  /** The Temporal Web UI's origin: the only one CORS lets read answers. */
+  uiOrigin: string;
+  /**
+   * Embedded default (the dev server runs in this process): the Web UI on this machine may call without a token, when
+   * the request comes from this machine itself and not through a proxy, with the UI's origin.
+   */
+  allowLocalUi: boolean;
+}

@@ -1,6 +1,25 @@
-import type { Platform } from '../workflows/messages';
+import { domainError } from '../workflows/errors';
+import type { IssuedDevice, Platform } from '../workflows/messages';
+import type { Secrets } from './secrets';
 
-/** What each platform shows its owner and what its provisioning link delivers. */
+/**
+ * Everything that differs by platform, in one place: what it needs before a link is issued, the link and the steps its
+ * owner is shown, and what the link delivers to the device. Pure (no I/O): the workflows use it too.
+ */
+
+/** Platforms whose provisioning link is also sent by SMS: Android's enrolment starts on the phone itself. */
+const LINK_BY_SMS: ReadonlySet<Platform> = new Set<Platform>(['android']);
+
+/**
+ * The mobile number a platform's link goes to by SMS: the first one known (typed now, or the account's), or undefined
+ * for a platform that sends none; a platform that needs one and has none is refused with `phone_required`.
+ */
+export function smsPhoneFor(platform: Platform, ...known: Array<string | null | undefined>): string | undefined {
+  if (!LINK_BY_SMS.has(platform)) return undefined;
+  const phone = known.find((candidate) => candidate);
+  if (!phone) throw domainError('phone_required', 'Android setup sends the link by SMS: give a mobile phone number.');
+  return phone;
+}
 
 export const provisioningUrl = (publicUrl: string, token: string) => `${publicUrl}/provision/${token}`;
 export const checkInUrl = (publicUrl: string, token: string) => `${publicUrl}/api/provision/${token}/checkin`;
@@ -27,6 +46,29 @@ export const INSTRUCTIONS: Record<Platform, string[]> = {
     'Sign in with your e-mail address; the PC checks in when it is done.',
   ],
 };
+
+export interface ProvisioningLink {
+  id: string;
+  platform: Platform;
+  provisioningUrl: string;
+  instructions: string[];
+  expiresAt: string;
+}
+
+/** What the owner is shown for an issued link: the URL (derived from the device id and link number) and the steps. */
+export function provisioningLink(
+  publicUrl: string,
+  secrets: Pick<Secrets, 'linkToken'>,
+  { id, platform, linkNumber, expiresAt }: IssuedDevice,
+): ProvisioningLink {
+  return {
+    id,
+    platform,
+    provisioningUrl: provisioningUrl(publicUrl, secrets.linkToken(id, linkNumber)),
+    instructions: INSTRUCTIONS[platform],
+    expiresAt,
+  };
+}
 
 export interface EnrolmentPayload {
   contentType: string;

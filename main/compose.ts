@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createOutboxMailer, createSmtpMailer } from '../activities/mail';
 import { createOutboxSms, createTwilioSms } from '../activities/sms';
-import { createApp } from '../api/app';
 import { createAuth } from '../api/auth';
 import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
@@ -14,6 +13,7 @@ import { createLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
+import { createApp } from './app';
 
 /** How the processes are put together from the config: shared by `npm start`, the api and the worker entry points. */
 

@@ -1,9 +1,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
 import type { ZodError } from 'zod';
-import { passwordResetConfirmForm, profileForm } from '../api/schemas';
 import { passwordWeakness } from '../lib/password-strength';
 import { hashPassword } from '../lib/secrets';
+import { passwordResetConfirmForm, profileForm } from '../services/schemas';
 import { refused } from '../web/templates/form';
 import { expectError, path, uniqueEmail, verified, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';

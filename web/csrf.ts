@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { CookieOptions, RequestHandler, Response } from 'express';
-import { HttpError } from '../api/errors';
-import { opaqueParam } from '../api/schemas';
 import { randomToken, type Secrets } from '../lib/secrets';
+import { HttpError } from '../services/errors';
+import { opaqueParam } from '../services/schemas';
 import { cookieName } from './cookies';
 
 /**

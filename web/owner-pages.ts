@@ -1,9 +1,10 @@
 import express, { type Request, type Response, Router } from 'express';
-import { clientAddress } from '../api/attempts';
-import type { ApiDeps } from '../api/context';
-import { describeError, type ErrorAnswer, HttpError } from '../api/errors';
-import type { OwnedDevice, OwnerDevices } from '../api/owner-devices';
-import type { Owner, OwnerAccounts } from '../api/owners';
+import { ownersOrganisation } from '../db/policy';
+import { clientAddress } from '../services/attempts';
+import type { ServiceDeps } from '../services/context';
+import { describeError, type ErrorAnswer, HttpError } from '../services/errors';
+import type { OwnedDevice, OwnerDevices } from '../services/owner-devices';
+import type { Owner, OwnerAccounts } from '../services/owners';
 import {
   deviceForm,
   deviceIdParam,
@@ -12,8 +13,7 @@ import {
   passwordResetForm,
   phoneForm,
   signInForm,
-} from '../api/schemas';
-import { ownersOrganisation } from '../db/policy';
+} from '../services/schemas';
 import { cookieName, pageCookieOptions } from './cookies';
 import { csrfToken } from './csrf';
 import { html } from './html';
@@ -82,13 +82,13 @@ const ADD_PHONE = {
 };
 
 /**
- * A returning device owner's pages (issue 7, PRODUCT.md §1 step 7): sign-in, My devices, adding a device, a device's
+ * A returning device owner's pages: sign-in, My devices, adding a device, a device's
  * link and QR code, removing a device, a new link for an expired one, sign-out and the forgotten password. The rules
  * are in api/owners.ts and api/owner-devices.ts; these pages are forms over them, POST/redirect/GET as in setup-pages.
  */
 export function ownerPages(
   { accounts, devices }: { accounts: OwnerAccounts; devices: OwnerDevices },
-  { config, models, secrets, logger }: ApiDeps,
+  { config, models, secrets, logger }: ServiceDeps,
   site: Site,
 ): Router {
   const cookie = pageCookieOptions(config.publicUrl);

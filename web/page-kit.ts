@@ -1,9 +1,9 @@
 import cookieParser from 'cookie-parser';
 import express, { type CookieOptions, type Request, type Response } from 'express';
-import { HttpError } from '../api/errors';
-import { organisationForm } from '../api/schemas';
-import { registrationLimiter } from '../api/setup';
 import type { Secrets } from '../lib/secrets';
+import { registrationLimiter } from '../services/attempts';
+import { HttpError } from '../services/errors';
+import { organisationForm } from '../services/schemas';
 import { csrfProtection } from './csrf';
 
 /** What every group of form pages parses a request with: cookies, a small urlencoded body, and the CSRF check. */

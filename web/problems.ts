@@ -1,4 +1,4 @@
-import { describeError, type ErrorAnswer } from '../api/errors';
+import { describeError, type ErrorAnswer } from '../services/errors';
 import type { Page } from './templates/document';
 import { problemPage } from './templates/problem';
 

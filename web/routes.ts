@@ -1,21 +1,15 @@
 import path from 'node:path';
 import express, { Router } from 'express';
-import type { ApiDeps } from '../api/context';
-import { isFromThisMachine } from '../api/local-only';
-import type { OwnerDevices } from '../api/owner-devices';
-import type { OwnerAccounts } from '../api/owners';
-import type { RegistrationService } from '../api/registrations';
+import type { ServiceDeps } from '../services/context';
+import type { Services } from '../services/index';
+import { isFromThisMachine } from '../services/local-only';
 import { ownerPages } from './owner-pages';
 import { pageHeaders, sendPage } from './respond';
 import { setupPages } from './setup-pages';
 import { outboxPage } from './templates/outbox';
 
 /** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */
-export function webRoutes(
-  registrations: RegistrationService,
-  owners: { accounts: OwnerAccounts; devices: OwnerDevices },
-  deps: ApiDeps,
-): Router {
+export function webRoutes({ registrations, owners }: Services, deps: ServiceDeps): Router {
   const site = { name: deps.config.siteName, help: deps.config.siteHelp };
   const router = Router();
   router.use('/assets', express.static(path.join(__dirname, 'static'), { index: false, maxAge: '1h' }));

@@ -1,11 +1,19 @@
 import express, { type CookieOptions, type Request, type Response, Router } from 'express';
 import type { ZodType } from 'zod';
-import { clientAddress } from '../api/attempts';
-import type { ApiDeps } from '../api/context';
-import { describeError, HttpError } from '../api/errors';
-import type { RegistrationService } from '../api/registrations';
-import { deviceForm, emailForm, emptyBody, linkForm, organisationForm, profileForm, verifyBody } from '../api/schemas';
 import { openOrganisation } from '../db/policy';
+import { clientAddress } from '../services/attempts';
+import type { ServiceDeps } from '../services/context';
+import { describeError, HttpError } from '../services/errors';
+import type { RegistrationService } from '../services/registrations';
+import {
+  deviceForm,
+  emailForm,
+  emptyBody,
+  linkForm,
+  organisationForm,
+  profileForm,
+  verifyBody,
+} from '../services/schemas';
 import type { Step } from '../workflows/messages';
 import { pageCookieOptions } from './cookies';
 import { csrfToken } from './csrf';
@@ -60,13 +68,13 @@ const INVALID_LINK = problemPage({
 });
 
 /**
- * The device owner's flow as web pages (PRODUCT.md §1), over the registration service. Every step is a plain form:
+ * The device owner's flow as web pages, over the registration service. Every step is a plain form:
  * POST, then a redirect to the page of the step the registration is at (POST/redirect/GET), so it all works without
  * JavaScript and a reload never sends anything twice.
  */
 export function setupPages(
   registrations: RegistrationService,
-  { config, models, secrets, logger }: ApiDeps,
+  { config, models, secrets, logger }: ServiceDeps,
   site: Site,
 ) {
   const cookie: CookieOptions = {

@@ -6,7 +6,7 @@ import {
 } from '@temporalio/common';
 
 /**
- * The domain errors the clients rely on (PRODUCT.md §3). Workflows and activities raise them as non-retryable
+ * The domain errors the clients rely on (docs/api.md lists them). Workflows and activities raise them as non-retryable
  * ApplicationFailures whose type is the code; api/errors.ts maps them to HTTP in one place.
  */
 export const ERROR_CODES = [

@@ -9,6 +9,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { smsPhoneFor } from '../lib/platforms';
 import { mailedCodes } from './codes';
 import { device as deviceWorkflow } from './device';
 import { domainError, unwrapDomainError } from './errors';
@@ -50,7 +51,7 @@ interface Session {
 }
 
 /**
- * One self-service registration (PRODUCT.md §1): register → verify e-mail → profile → device → provision → done,
+ * One self-service registration: register → verify e-mail → profile → device → provision → done,
  * or expired when abandoned. Each web step is an update; the device itself is a child workflow.
  */
 export async function registration({ organisation, email, timings }: RegistrationInput): Promise<{ step: Step }> {
@@ -187,7 +188,7 @@ export async function registration({ organisation, email, timings }: Registratio
               email,
               device: issued,
               deviceName: name,
-              smsPhone: platform === 'android' ? (phone ?? account?.phone) : undefined,
+              smsPhone: smsPhoneFor(platform, phone, account?.phone),
               reminderBeforeMs: timings.linkReminderMs,
             },
           ],
@@ -201,9 +202,7 @@ export async function registration({ organisation, email, timings }: Registratio
     {
       validator: (args) => {
         requireStep(args, 'device');
-        if (args.platform === 'android' && !(args.phone ?? account?.phone)) {
-          throw domainError('phone_required', 'Android setup sends the link by SMS: give a mobile phone number.');
-        }
+        smsPhoneFor(args.platform, args.phone, account?.phone);
       },
     },
   );

@@ -9,9 +9,7 @@ import type { Logger } from 'pino';
 import { type Activities, createActivities } from '../../activities';
 import { createSmtpMailer } from '../../activities/mail';
 import { createTwilioSms } from '../../activities/sms';
-import { createApp } from '../../api/app';
 import { createAuth } from '../../api/auth';
-import type { ApiDeps } from '../../api/context';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
@@ -20,6 +18,8 @@ import { createLogger } from '../../lib/logger';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
+import { createApp } from '../../main/app';
+import type { ServiceDeps } from '../../services/context';
 import type { FlowTimings, Platform } from '../../workflows/messages';
 import { MailCatcher } from './smtp';
 import { TwilioFake } from './twilio-fake';
@@ -163,7 +163,7 @@ export class TestSystem {
       timings?: Partial<FlowTimings>;
       owners?: Partial<OwnerRules>;
       limits?: Partial<AttemptRules>;
-      trustProxy?: ApiDeps['config']['trustProxy'];
+      trustProxy?: ServiceDeps['config']['trustProxy'];
       publicUrl?: string;
       /** The interface to listen on: loopback unless a test needs the API reachable by another address. */
       host?: string;
@@ -173,7 +173,7 @@ export class TestSystem {
       logger?: Logger;
     } = {},
   ): Promise<ApiUnderTest> {
-    const deps: ApiDeps = {
+    const deps: ServiceDeps = {
       client: this.temporal.client,
       models: this.db.models,
       rateLimitStore: this.db.rateLimitStore,

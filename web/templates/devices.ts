@@ -1,4 +1,4 @@
-import type { OwnedDevice } from '../../api/owner-devices';
+import type { OwnedDevice } from '../../services/owner-devices';
 import type { DeviceState } from '../../workflows/messages';
 import { html, type SafeHtml } from '../html';
 import { moment, notice, type Page } from './document';

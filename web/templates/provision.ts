@@ -1,4 +1,4 @@
-import type { ProvisioningLink } from '../../api/registrations';
+import type { ProvisioningLink } from '../../lib/platforms';
 import { html, type SafeHtml } from '../html';
 import { moment, type Page } from './document';
 import { PLATFORM_CHOICES } from './platforms';

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
-import { INSTRUCTIONS, provisioningUrl } from '../lib/platforms';
+import { type ProvisioningLink, provisioningLink } from '../lib/platforms';
 import { randomToken } from '../lib/secrets';
 import {
   type Caller,
@@ -18,40 +18,18 @@ import {
 } from '../workflows/messages';
 import type { registration } from '../workflows/registration';
 import type { AttemptLimits } from './attempts';
-import type { ApiDeps } from './context';
+import type { ServiceDeps } from './context';
 import { describeError, HttpError } from './errors';
 import { flowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
 import { opaqueParam } from './schemas';
-
-export interface ProvisioningLink {
-  id: string;
-  platform: Platform;
-  provisioningUrl: string;
-  instructions: string[];
-  expiresAt: string;
-}
-
-/** What the owner is shown for an issued link: the URL (derived from the device id and link number) and the steps. */
-export function provisioningLink(
-  { config, secrets }: Pick<ApiDeps, 'config' | 'secrets'>,
-  { id, platform, linkNumber, expiresAt }: IssuedDevice,
-): ProvisioningLink {
-  return {
-    id,
-    platform,
-    provisioningUrl: provisioningUrl(config.publicUrl, secrets.linkToken(id, linkNumber)),
-    instructions: INSTRUCTIONS[platform],
-    expiresAt,
-  };
-}
 
 /**
  * What a device owner can do with a registration, over the registration workflow's messages: the one place both the
  * JSON API (api/setup.ts) and the web pages use. Secrets are hashed here, before anything reaches Temporal.
  */
 export function createRegistrationService(
-  { client, models, secrets, config }: ApiDeps,
+  { client, models, secrets, config }: ServiceDeps,
   { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
 ) {
   const verifyPerAddress = attempts.limiter('code-address', config.limits.codesPerAddress);
@@ -114,7 +92,7 @@ export function createRegistrationService(
   };
   const organisationOf = (workflowId: string) => partsOf(workflowId)[0];
 
-  const link = (issued: IssuedDevice) => provisioningLink({ config, secrets }, issued);
+  const link = (issued: IssuedDevice) => provisioningLink(config.publicUrl, secrets, issued);
 
   const service = {
     /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */

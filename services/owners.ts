@@ -6,7 +6,7 @@ import { hashPassword, randomToken } from '../lib/secrets';
 import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
 import type { passwordReset } from '../workflows/password-reset';
 import type { AttemptLimits } from './attempts';
-import type { ApiDeps } from './context';
+import type { ServiceDeps } from './context';
 import { describeError, HttpError } from './errors';
 import { flowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
@@ -36,7 +36,7 @@ const TOUCH_EVERY_MS = 60_000;
  * (api/me.ts) and the web pages both go through here; routes stay thin.
  */
 export function createOwnerAccounts(
-  { client, models, secrets, config }: ApiDeps,
+  { client, models, secrets, config }: ServiceDeps,
   { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
 ) {
   const rules = config.owners;

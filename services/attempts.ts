@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ipKeyGenerator } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import {
   type RateLimiterAbstract,
   RateLimiterPostgres,
@@ -96,3 +96,23 @@ export function createAttemptLimits(store: RateLimitStore) {
 }
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;
+
+/**
+ * Limits how many registrations (or password-reset requests) one client address starts per minute; codes and resends
+ * are limited in the workflows.
+ */
+export function registrationLimiter(perMinute: number, what = 'registrations') {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-8',
+    keyGenerator: clientAddress,
+    legacyHeaders: false,
+    handler: (_req, _res, next) =>
+      next(
+        new HttpError('too_many_attempts', `Too many ${what} from this address; try again in a minute.`, {
+          retryAfterSeconds: 60,
+        }),
+      ),
+  });
+}

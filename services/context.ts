@@ -2,13 +2,13 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { RateLimitStore } from '../db';
 import type { Models } from '../db/models';
+import type { CodecEndpointConfig } from '../lib/codec';
 import type { AttemptRules, OwnerRules } from '../lib/config';
 import type { Secrets } from '../lib/secrets';
 import type { FlowTimings } from '../workflows/messages';
-import type { CodecEndpointConfig } from './codec';
 
-/** What the API is built over (DESIGN.md: `createApp({ temporal, db, config })`). */
-export interface ApiDeps {
+/** What the services, and the API and pages over them, are built from: Temporal's client, the database, the config. */
+export interface ServiceDeps {
   client: Client;
   models: Models;
   /** Where counters shared by every API process live (failed sign-ins and codes). */

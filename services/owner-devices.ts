@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { Op } from 'sequelize';
-import { removeDeviceRecord } from '../activities/devices';
+import { removeDeviceRecord } from '../db/devices';
 import type { Device } from '../db/models';
 import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/policy';
+import { type ProvisioningLink, provisioningLink, smsPhoneFor } from '../lib/platforms';
 import type { device as deviceWorkflow } from '../workflows/device';
 import {
   type DeviceInput,
@@ -14,11 +15,10 @@ import {
   type Platform,
   removeDeviceUpdate,
 } from '../workflows/messages';
-import type { ApiDeps } from './context';
+import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { flowStart } from './flow-start';
 import type { Owner } from './owners';
-import { type ProvisioningLink, provisioningLink } from './registrations';
 
 export interface OwnedDevice {
   id: string;
@@ -48,7 +48,7 @@ function describe(device: Device): OwnedDevice {
  * Adding and relinking start the same device workflow a registration starts for its first device; the API only
  * checks what it can answer at once and asks the run for its link, in one round-trip (update-with-start).
  */
-export function createOwnerDevices(deps: ApiDeps) {
+export function createOwnerDevices(deps: ServiceDeps) {
   const { client, models, config } = deps;
 
   /** One of the owner's devices that is not removed; anyone else's, or an unknown id, is simply not found. */
@@ -56,14 +56,6 @@ export function createOwnerDevices(deps: ApiDeps) {
     const device = await models.Device.findOne({ where: { id, userId: owner.user.id, state: { [Op.ne]: 'removed' } } });
     if (!device) throw new HttpError('device_not_found', 'You have no such device.');
     return device;
-  };
-
-  const smsPhoneFor = (owner: Owner, platform: Platform, phone: string | undefined) => {
-    if (platform !== 'android') return undefined;
-    const smsPhone = phone ?? owner.user.phone ?? undefined;
-    if (!smsPhone)
-      throw new HttpError('phone_required', 'Android setup sends the link by SMS: give a mobile phone number.');
-    return smsPhone;
   };
 
   const newLinkOf = (id: string, platform: Platform, linkNumber: number): IssuedDevice => ({
@@ -96,7 +88,7 @@ export function createOwnerDevices(deps: ApiDeps) {
           conflict: 'FAIL',
         }),
       });
-      return provisioningLink(deps, answer.device);
+      return provisioningLink(deps.config.publicUrl, deps.secrets, answer.device);
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         throw new HttpError('busy', 'This device’s previous link is still being closed; try again in a moment.');
@@ -119,7 +111,10 @@ export function createOwnerDevices(deps: ApiDeps) {
     async currentLink(owner: Owner, id: string): Promise<ProvisioningLink | undefined> {
       const device = await ownDevice(owner, id);
       if (device.stateNow() !== 'link-issued') return undefined;
-      return provisioningLink(deps, { ...device.get(), expiresAt: device.linkExpiresAt.toISOString() });
+      return provisioningLink(deps.config.publicUrl, deps.secrets, {
+        ...device.get(),
+        expiresAt: device.linkExpiresAt.toISOString(),
+      });
     },
 
     /** The platforms the owner's organisation offers now (none while self-service is off there). */
@@ -134,7 +129,7 @@ export function createOwnerDevices(deps: ApiDeps) {
       // The quick answers; the run checks both again as it makes the record.
       const { organisation } = await offeredTemplate(models, owner.organisation.slug, choice.platform);
       await assertRoomForDevice(models, organisation, owner.user.id);
-      const smsPhone = smsPhoneFor(owner, choice.platform, choice.phone);
+      const smsPhone = smsPhoneFor(choice.platform, choice.phone, owner.user.phone);
       const link = await startRun(
         owner,
         newLinkOf(randomUUID(), choice.platform, 1),
@@ -151,7 +146,7 @@ export function createOwnerDevices(deps: ApiDeps) {
       const state = device.stateNow();
       if (state === 'enrolled') throw new HttpError('wrong_step', 'This device is already enrolled.');
       if (state === 'link-issued') throw new HttpError('wrong_step', 'This device’s link is still valid.');
-      const smsPhone = smsPhoneFor(owner, device.platform, choice.phone);
+      const smsPhone = smsPhoneFor(device.platform, choice.phone, owner.user.phone);
       return startRun(
         owner,
         newLinkOf(device.id, device.platform, device.linkNumber + 1),

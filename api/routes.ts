@@ -1,0 +1,41 @@
+import express, { Router } from 'express';
+import type { ServiceDeps } from '../services/context';
+import type { Services } from '../services/index';
+import { createAuth } from './auth';
+import { codecRoutes } from './codec';
+import { meRoutes } from './me';
+import { openApiDocument } from './openapi';
+import { provisioningRoutes } from './provisioning';
+import { settingsRoutes } from './settings';
+import { setupRoutes } from './setup';
+
+/** The JSON API (`/api…`), what devices call (`/provision/<token>`), the codec endpoint and health. */
+export function apiRoutes(deps: ServiceDeps, { registrations, owners }: Services): Router {
+  const router = Router();
+  // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).
+  router.use('/api', express.json({ limit: '64kb', strict: true, type: () => true }));
+
+  router.get('/healthz', async (_req, res) => {
+    await deps.models.Organisation.sequelize?.authenticate();
+    await deps.client.workflowService.getSystemInfo({});
+    res.json({ status: 'ok' });
+  });
+
+  const openApi = openApiDocument(deps.config.publicUrl);
+  router.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  const provisioning = provisioningRoutes(deps);
+  const auth = createAuth(deps.models, deps.secrets);
+  router.use(
+    '/codec',
+    codecRoutes(deps.config.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
+  );
+  router.use('/api/setup', setupRoutes(registrations, deps.config));
+  router.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
+  router.use('/api', provisioning.api);
+  router.use('/api', settingsRoutes(deps, auth));
+  router.use(provisioning.pages);
+  return router;
+}
