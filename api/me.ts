@@ -15,7 +15,7 @@ import {
 } from '../services/schemas';
 import { bearerToken } from './auth';
 
-/** A returning device owner's API (issue 7): session, their devices, password reset. Rules live in api/owners.ts. */
+/** A returning device owner's API: session, their devices, password reset. The rules live in services/owners.ts. */
 export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config: ServiceDeps['config']): Router {
   const router = Router();
   const signedIn = (req: Request, res: Response) => {

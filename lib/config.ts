@@ -66,7 +66,11 @@ const envSchema = z.object({
   APP_SECRET: z.string().min(32).optional(),
   TEMPORAL_CODEC_KEY: z.string().optional(),
   TEMPORAL_UI_ORIGIN: z.string().url().optional(),
-  SUPERVISOR_TOKEN: z.string().min(16).optional(),
+  // A bearer token the API accepts: 16–512 URL-safe base64 characters, like the tokens it issues itself.
+  SUPERVISOR_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,512}$/, '16 to 512 characters A–Z a–z 0–9 _ - (a bearer token)')
+    .optional(),
   REGISTRATION_TTL: duration('3d'),
   CODE_TTL: duration('15m'),
   LINK_TTL: duration('7d'),

@@ -1,4 +1,4 @@
-// Where the Temporal CLI is: shared by the install step (plain Node) and the app (lib/temporal-cli.ts).
+// Where the Temporal CLI is: shared by the install step (plain Node) and the app (lib/temporal.ts).
 const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const path = require('node:path');

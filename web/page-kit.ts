@@ -1,10 +1,13 @@
 import cookieParser from 'cookie-parser';
 import express, { type CookieOptions, type Request, type Response } from 'express';
+import type { ZodType } from 'zod';
 import type { Secrets } from '../lib/secrets';
 import { registrationLimiter } from '../services/attempts';
-import { HttpError } from '../services/errors';
+import { type ErrorAnswer, HttpError } from '../services/errors';
 import { organisationForm } from '../services/schemas';
 import { csrfProtection } from './csrf';
+import { formRefusal, refusalMessage } from './problems';
+import { FORM_ERROR, type FormState, refused, refusedWith } from './templates/form';
 
 /** What every group of form pages parses a request with: cookies, a small urlencoded body, and the CSRF check. */
 export function formParsing(secrets: Secrets, csrfCookie: CookieOptions) {
@@ -27,4 +30,42 @@ export function organisationIn(req: Request): string {
   const slug = organisationForm.shape.organisation.safeParse(req.params.organisation);
   if (!slug.success) throw new HttpError('organisation_not_found', 'There is no organisation with that name.');
   return slug.data;
+}
+
+/** A form's POST, in the parts that differ from form to form. */
+export interface FormAnswer<T> {
+  schema: ZodType<T>;
+  /** The form shown again with what was refused, under the status it was refused with. */
+  again: (state: FormState, status: number) => unknown;
+  /** Does what the form asks, and names the page to go on to. */
+  run: (input: T) => Promise<string>;
+  /** The field a refusal is about, by its code; any other refusal is about the whole form. */
+  fields?: Partial<Record<string, string>>;
+  /** How a refusal is read (the owner's pages also send Retry-After with it). */
+  refusal?: (error: unknown, res: Response) => ErrorAnswer;
+}
+
+/**
+ * POST/redirect/GET, so the pages work without JavaScript and a reload never sends a form twice. A refusal the person
+ * can act on comes back on the form; anything else goes on to the error page.
+ */
+export async function answerForm<T>(
+  req: Request,
+  res: Response,
+  { schema, again, run, fields = {}, refusal = formRefusal }: FormAnswer<T>,
+): Promise<void> {
+  const input = schema.safeParse(req.body ?? {});
+  if (!input.success) {
+    await again(refused(req.body, input.error), 400);
+    return;
+  }
+  let next: string;
+  try {
+    next = await run(input.data);
+  } catch (error) {
+    const answer = refusal(error, res);
+    await again(refusedWith(req.body, fields[answer.code] ?? FORM_ERROR, refusalMessage(answer)), answer.status);
+    return;
+  }
+  res.redirect(303, next);
 }

@@ -1,3 +1,5 @@
+import type { ErrorRequestHandler, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { describeError, type ErrorAnswer } from '../services/errors';
 import type { Page } from './templates/document';
 import { problemPage } from './templates/problem';
@@ -48,6 +50,18 @@ export const UNEXPECTED: ErrorAnswer = {
   message: 'Something went wrong on our side. It has been logged; please try again later.',
 };
 
+/**
+ * The last handler of a group of pages: `show` draws the page of what went wrong. An error nobody expected is logged
+ * first, with the request it broke.
+ */
+export const errorPages =
+  (logger: Logger, show: (answer: ErrorAnswer, req: Request, res: Response) => void): ErrorRequestHandler =>
+  (error, req, res, _next) => {
+    const answer = describeError(error) ?? UNEXPECTED;
+    if (answer === UNEXPECTED) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
+    show(answer, req, res);
+  };
+
 export function problemPageOf(answer: ErrorAnswer, organisation?: string): Page {
   const problem = PAGE_PROBLEMS[answer.code] ?? { title: 'We could not do that' };
   return problemPage({
@@ -64,3 +78,10 @@ export function formRefusal(error: unknown): ErrorAnswer {
   if (!answer || !isFormProblem(answer)) throw error;
   return answer;
 }
+
+/** A wrong, expired or used-up code: wherever a code is entered, these refusals are about its field. */
+export const CODE_FIELDS: Partial<Record<string, string>> = {
+  invalid_code: 'code',
+  code_expired: 'code',
+  too_many_attempts: 'code',
+};

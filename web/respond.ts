@@ -3,7 +3,7 @@ import { documentOf, type Page, type Site } from './templates/document';
 
 /**
  * Pages are never cached: they carry codes, tokens and provisioning links. (The security headers every response
- * has are set once for the whole app, in api/security-headers.ts.)
+ * has are set once for the whole app, in main/security-headers.ts.)
  */
 export const pageHeaders: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');

@@ -3,9 +3,9 @@ import express, { Router } from 'express';
 import type { ServiceDeps } from '../services/context';
 import type { Services } from '../services/index';
 import { isFromThisMachine } from '../services/local-only';
-import { ownerPages } from './owner-pages';
+import { ownerPages } from './owner/index';
 import { pageHeaders, sendPage } from './respond';
-import { setupPages } from './setup-pages';
+import { setupPages } from './setup/index';
 import { outboxPage } from './templates/outbox';
 
 /** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */

@@ -7,7 +7,7 @@ import {
 
 /**
  * The domain errors the clients rely on (docs/api.md lists them). Workflows and activities raise them as non-retryable
- * ApplicationFailures whose type is the code; api/errors.ts maps them to HTTP in one place.
+ * ApplicationFailures whose type is the code; services/errors.ts maps them to HTTP in one place.
  */
 export const ERROR_CODES = [
   'invalid_request',

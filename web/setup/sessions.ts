@@ -1,5 +1,5 @@
 import type { CookieOptions, Request, Response } from 'express';
-import { cookieName } from './cookies';
+import { cookieName } from '../cookies';
 
 /**
  * The registration a browser is in, one per organisation: the registration id and this browser's registration token,

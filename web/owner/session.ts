@@ -1,0 +1,38 @@
+import type { RequestHandler } from 'express';
+import { ownersOrganisation } from '../../db/policy';
+import { clientAddress } from '../../services/attempts';
+import { signInForm } from '../../services/schemas';
+import { csrfToken } from '../csrf';
+import { organisationIn } from '../page-kit';
+import { signInPage } from '../templates/owner';
+import { devicesOf, noticeIn, type OwnerKit, signInOf } from './shared';
+
+/** Signing in with an organisation, and out again. */
+export function sessionPages({ accounts, deps, show, tokenIn, keepSession, forgetSession, signedOutForm }: OwnerKit) {
+  return {
+    showSignIn: async (req, res) => {
+      const slug = organisationIn(req);
+      const organisation = await ownersOrganisation(deps.models, slug);
+      const token = tokenIn(req, slug);
+      if (token) {
+        const owner = await accounts.ownerOf(token).catch(() => undefined);
+        if (owner?.organisation.slug === slug) return res.redirect(303, devicesOf(slug));
+      }
+      show(res, signInPage({ organisation, csrf: csrfToken(res), notice: noticeIn(req) }));
+    },
+
+    signIn: signedOutForm(signInPage, signInForm, async (credentials, slug, req, res) => {
+      const { token } = await accounts.signIn({ organisation: slug, ...credentials }, clientAddress(req));
+      keepSession(res, slug, token);
+      return devicesOf(slug);
+    }),
+
+    signOut: async (req, res) => {
+      const slug = organisationIn(req);
+      const token = tokenIn(req, slug);
+      if (token) await accounts.signOut(token);
+      forgetSession(res, slug);
+      res.redirect(303, signInOf(slug, 'signed-out'));
+    },
+  } satisfies Record<string, RequestHandler>;
+}
