@@ -25,13 +25,19 @@ export type RateLimitStore =
 export type Serially = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /**
- * The rate-limit store over the same database. SQLite gets its own connection: the limiter runs its own transactions,
- * which must not interleave with Sequelize's statements on a shared one. On that connection the limiter's
- * transactions (a savepoint around one upsert) run one at a time: concurrent ones would nest inside each other and keep
- * the database's write lock for as long as requests keep coming, and one that fails leaves its transaction open (the
- * library rolls back to its savepoint without releasing it), so it is ended here before the next one starts.
+ * Where the limits' counters live. PostgreSQL: the same database (table `sign_in_limits`, from the migrations).
+ * SQLite: a file of its own beside the database (`<name>.limits`), on a connection of its own. Counters are written on
+ * every guess at a secret, and in the same file those writes waited on the worker's (SQLite has one writer at a time,
+ * and its busy handler sleeps in steps of up to tens of milliseconds). They also need no fsync per write: a counter lost
+ * with the machine's power is harmless. On that connection the limiter's transactions (a savepoint around one upsert)
+ * run one at a time: concurrent ones would nest inside each other and keep the write lock for as long as requests keep
+ * coming, and one that fails is left open (the library rolls back to its savepoint without releasing it), so it is
+ * ended here before the next one starts.
  */
-function openRateLimitStore(sequelize: Sequelize, storage: string): { store: RateLimitStore; close(): Promise<void> } {
+async function openRateLimitStore(
+  sequelize: Sequelize,
+  storage: string,
+): Promise<{ store: RateLimitStore; close(): Promise<void> }> {
   if (sequelize.getDialect() === 'postgres') {
     return {
       store: {
@@ -43,8 +49,15 @@ function openRateLimitStore(sequelize: Sequelize, storage: string): { store: Rat
       close: async () => {},
     };
   }
-  const connection = new sqlite3.Database(storage);
+  const connection = new sqlite3.Database(storage === ':memory:' ? storage : `${storage}.limits`);
   connection.configure('busyTimeout', BUSY_TIMEOUT_MS);
+  await new Promise<void>((resolve, reject) =>
+    connection.exec(
+      `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+       CREATE TABLE IF NOT EXISTS sign_in_limits (key VARCHAR(255) PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire BIGINT)`,
+      (error) => (error ? reject(error) : resolve()),
+    ),
+  );
   const oneAtATime = pLimit(1);
   const endTransaction = () => new Promise<void>((resolve) => connection.exec('ROLLBACK', () => resolve()));
   const serially: Serially = (operation) =>
@@ -124,7 +137,7 @@ export async function openDatabase(url: string): Promise<Database> {
     await migrate();
   }
   const models = defineModels(sequelize);
-  const limits = openRateLimitStore(sequelize, storage);
+  const limits = await openRateLimitStore(sequelize, storage);
   return {
     sequelize,
     models,
