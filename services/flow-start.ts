@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
+import type { FlowTimings } from '../workflows/messages';
 import { searchAttributesOf } from '../workflows/search-attributes';
 
 /**
@@ -27,4 +28,29 @@ export function flowStart<T extends Workflow>(
     typedSearchAttributes: searchAttributesOf(options.organisation, options.email, options.step),
   } as WorkflowStartOptions<T>;
   return new WithStartWorkflowOperation<T>(workflowType, { ...start, workflowIdConflictPolicy: options.conflict });
+}
+
+/**
+ * A flow of one address with an organisation (a registration, a password reset): its one argument says whose and
+ * with which timings, and a second start for the same address joins the open run.
+ */
+export function addressFlowStart<T extends (input: AddressFlowInput) => Promise<unknown>>(
+  taskQueue: string,
+  workflowType: string,
+  { workflowId, step, ...input }: AddressFlowInput & { workflowId: string; step?: string },
+): WithStartWorkflowOperation<T> {
+  return flowStart<T>(taskQueue, workflowType, {
+    workflowId,
+    args: [input] as Parameters<T>,
+    organisation: input.organisation,
+    email: input.email,
+    step,
+    conflict: 'USE_EXISTING',
+  });
+}
+
+interface AddressFlowInput {
+  organisation: string;
+  email: string;
+  timings: FlowTimings;
 }

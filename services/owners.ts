@@ -8,7 +8,7 @@ import type { passwordReset } from '../workflows/password-reset';
 import type { AttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
 import { describeError, HttpError } from './errors';
-import { flowStart } from './flow-start';
+import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
 
 /** A signed-in device owner, as the routes and pages see them. */
@@ -134,12 +134,11 @@ export function createOwnerAccounts(
     async requestPasswordReset(input: { organisation?: string; email: string }): Promise<void> {
       const { organisation, workflowId } = await resetWorkflow(input);
       await client.workflow.executeUpdateWithStart(requestResetUpdate, {
-        startWorkflowOperation: flowStart<typeof passwordReset>(config.taskQueue, 'passwordReset', {
+        startWorkflowOperation: addressFlowStart<typeof passwordReset>(config.taskQueue, 'passwordReset', {
           workflowId,
-          args: [{ organisation: organisation.slug, email: input.email, timings: config.timings }],
           organisation: organisation.slug,
           email: input.email,
-          conflict: 'USE_EXISTING',
+          timings: config.timings,
         }),
       });
     },

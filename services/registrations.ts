@@ -20,7 +20,7 @@ import type { registration } from '../workflows/registration';
 import type { AttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
 import { describeError, HttpError } from './errors';
-import { flowStart } from './flow-start';
+import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
 import { opaqueParam } from './schemas';
 
@@ -103,13 +103,12 @@ export function createRegistrationService(
       const workflowId = registrationWorkflowId(organisation.slug, input.email);
       const { step } = await client.workflow.executeUpdateWithStart(registerUpdate, {
         args: [{ tokenHash: secrets.keyedHash('registration-token', token) }],
-        startWorkflowOperation: flowStart<typeof registration>(config.taskQueue, 'registration', {
+        startWorkflowOperation: addressFlowStart<typeof registration>(config.taskQueue, 'registration', {
           workflowId,
-          args: [{ organisation: organisation.slug, email: input.email, timings: config.timings }],
           organisation: organisation.slug,
           email: input.email,
+          timings: config.timings,
           step: 'verify-email',
-          conflict: 'USE_EXISTING',
         }),
       });
       return { registrationId: secrets.registrationId(workflowId), token, step, organisation: organisation.slug };
