@@ -175,6 +175,36 @@ describe('registration lifecycle', () => {
       );
       expect(found).to.deep.equal([`registration/life/${r.email}`]);
     });
+
+    it('terminate a registration’s device run: the link dies and the owner chooses a device again', async () => {
+      const { api, temporal } = system();
+      const r = await withDevice(api, 'life', 'ios');
+      await temporal.client.workflow.getHandle(`device/${r.device.id}`).terminate('operator repair');
+      const status = await eventually(
+        () => api.call('GET', path(r), { token: r.token }),
+        (answer) => answer.body.step === 'device',
+      );
+      expect(status.body.step).to.equal('device');
+      expect(status.body.devices).to.deep.include({
+        id: r.device.id,
+        platform: 'ios',
+        state: 'link-expired',
+        expiresAt: r.device.expiresAt,
+      });
+      expectError(await api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} }), 410, 'link_expired');
+      const again = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'windows' } });
+      expect(again.status, again.text).to.equal(201);
+      const newToken = (again.body.device.provisioningUrl as string).split('/').pop();
+      expect((await api.call('POST', `/api/provision/${newToken}/checkin`, { body: {} })).status).to.equal(200);
+      expect(
+        (
+          await eventually(
+            () => registrationHandle(r).result(),
+            () => true,
+          )
+        ).step,
+      ).to.equal('done');
+    });
   });
 
   describe('idempotent activities (a retried activity repeats no side effect)', () => {

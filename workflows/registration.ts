@@ -219,8 +219,14 @@ export async function registration({ organisation, email, timings }: Registratio
   const provisioningStarted = () => step === 'provision';
   while (!finished()) {
     if (provisioningStarted()) {
-      const outcome = await (provisioning as Promise<DeviceOutcome>);
-      (devices.at(-1) as { state: DeviceState }).state = outcome.state as DeviceState;
+      const device = devices.at(-1) as IssuedDevice & { state: DeviceState };
+      const outcome = await (provisioning as Promise<DeviceOutcome>).catch(async (): Promise<DeviceOutcome> => {
+        // The device run ended without an outcome: an operator terminated it (the repair the Web UI offers), or it
+        // failed. Its link is dead from now on, and the owner chooses again rather than the registration failing.
+        await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
+        return { state: 'link-expired' };
+      });
+      device.state = outcome.state as DeviceState;
       // A link that expired unused, or a device removed before it enrolled, sends the owner back to choose again.
       moveTo(outcome.state === 'enrolled' ? 'done' : 'device');
       continue;
