@@ -112,7 +112,14 @@ export async function openDatabase(url: string): Promise<Database> {
   const storage = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : '';
   if (storage) {
     if (storage !== ':memory:') mkdirSync(path.dirname(path.resolve(storage)), { recursive: true });
-    sequelize = new Sequelize({ dialect: 'sqlite', storage, logging: false, retry: { max: 10 } });
+    // Only a busy database is worth trying again (Sequelize's own match, with more tries); a constraint or a missing
+    // table fails at once instead of ten times with back-off.
+    sequelize = new Sequelize({
+      dialect: 'sqlite',
+      storage,
+      logging: false,
+      retry: { max: 10, match: ['SQLITE_BUSY: database is locked'] },
+    });
     waitWhenBusy(sequelize);
     // WAL lets the API read while a worker writes.
     await sequelize.query('PRAGMA journal_mode = WAL');
