@@ -1,3 +1,4 @@
+import { DefaultLogger, type LogLevel } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -27,20 +28,24 @@ const URL_KEYS = new Set(['path', 'url']);
  * failed. pino's error serializer copies `original`/`parent` as errors of their own and the items of `errors` both as
  * they are and as `aggregateErrors`, hence each place.
  */
-const SQL_PATHS = [
-  ...['err', 'err.original', 'err.parent'].flatMap((error) => [
+const sqlPathsUnder = (root: string) => [
+  ...[root, `${root}.original`, `${root}.parent`].flatMap((error) => [
     `${error}.sql`,
     `${error}.parameters`,
     `${error}.detail`,
   ]),
-  ...['err.fields', 'err.value', 'err.values', 'err.where', 'err.instance'],
-  ...['err.errors', 'err.aggregateErrors'].flatMap((items) => [`${items}[*].value`, `${items}[*].instance`]),
+  ...['fields', 'value', 'values', 'where', 'instance'].map((field) => `${root}.${field}`),
+  ...['errors', 'aggregateErrors'].flatMap((items) => [`${root}.${items}[*].value`, `${root}.${items}[*].instance`]),
 ];
+/** Our own log calls put errors under `err`; Temporal's worker (an activity that failed) puts them under `error`. */
+const ERROR_KEYS = ['err', 'error'];
+const SQL_PATHS = ERROR_KEYS.flatMap(sqlPathsUnder);
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
+      serializers: Object.fromEntries(ERROR_KEYS.map((key) => [key, pino.stdSerializers.err])),
       redact: {
         paths: [...URL_KEYS, ...SQL_PATHS],
         // Paths and URLs keep their route; everything else is dropped whole.
@@ -50,4 +55,14 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+const TEMPORAL_LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** Temporal's runtime logger writing through ours, so its lines are redacted like every other. */
+export function temporalLogger(logger: Logger): DefaultLogger {
+  const level = (logger.level.toUpperCase() in TEMPORAL_LEVELS ? logger.level.toUpperCase() : 'ERROR') as LogLevel;
+  return new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
+    logger[TEMPORAL_LEVELS[entryLevel]]({ ...meta }, message);
+  });
 }

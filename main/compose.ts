@@ -9,7 +9,7 @@ import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
 import { encryptingDataConverter } from '../lib/codec';
 import { type Config, loadConfig } from '../lib/config';
-import { createLogger } from '../lib/logger';
+import { createLogger, temporalLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
@@ -26,9 +26,10 @@ export interface Base {
 
 export async function openBase(): Promise<Base> {
   // Our own ordered shutdown (stopOnSignal) handles the signals, not the SDK's default handlers.
-  Runtime.install({ shutdownSignals: [] });
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  // The worker's own log lines (an activity that failed, with its error) go through the same redaction.
+  Runtime.install({ shutdownSignals: [], logger: temporalLogger(logger) });
   const db = await openDatabase(config.databaseUrl);
   if (config.seedDemo && (await seedDemoIfEmpty(db))) {
     logger.info(`empty database: seeded the demo organisation "${DEMO_ORGANISATION}" with templates`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { DatabaseError, UniqueConstraintError } from 'sequelize';
-import { createLogger } from '../lib/logger';
+import { createLogger, temporalLogger } from '../lib/logger';
 import { type ApiUnderTest, type HttpAnswer, system } from './support/system';
 
 /** A log destination that keeps every line, to read back what would have reached the operator. */
@@ -93,6 +93,9 @@ describe('logs: no token, code, registration id or SQL value in clear', () => {
       );
     }
 
+    // The worker's runtime logger, as it reports an activity that failed: the error under `error`.
+    temporalLogger(logger).warn('Activity failed', { activityType: 'createAccount', error: unique });
+
     const text = out.lines.join('');
     expect(text).not.to.include(secret);
     expect(text).not.to.include(registration);
@@ -104,6 +107,9 @@ describe('logs: no token, code, registration id or SQL value in clear', () => {
     expect(JSON.stringify(first.err.errors)).to.include('slug must be unique');
     expect(second.err).to.include({ type: 'DatabaseError', sql: '[redacted]', parameters: '[redacted]' });
     expect(second.err.message).to.equal('canceling statement due to statement timeout');
+    const third = out.entries()[2] as Record<string, unknown> & { error: Record<string, unknown> };
+    expect(third).to.include({ msg: 'Activity failed', activityType: 'createAccount', level: 40 });
+    expect(third.error).to.include({ type: 'UniqueConstraintError', sql: '[redacted]' });
     // Redaction works on the log line only: the error itself is left as it was.
     expect(unique.errors[0].value).to.equal(secret);
   });
