@@ -317,7 +317,9 @@ describe('the web pages, in Chromium', function () {
       const email = uniqueEmail('web.resend');
       await visiting(browser, async (page) => {
         await giveEmail(page, ORG, email);
-        await press(page, 'Send a new code');
+        const refused = await press(page, 'Send a new code');
+        expect(refused?.status()).to.equal(429);
+        expect(Number(await refused?.headerValue('retry-after'))).to.be.within(1, 2);
         const wait = await errorOf(page, '#field-resend');
         expect(wait).to.match(/Wait before asking for another\. You can try again in \d seconds?\./);
         await expectGoodPage(page, 'resend-wait');

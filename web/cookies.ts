@@ -1,4 +1,5 @@
 import type { CookieOptions } from 'express';
+import type { ServiceDeps } from '../services/context';
 
 /**
  * The pages' cookies (registration, session, CSRF). Over https they are Secure, for the whole host, and named with the
@@ -14,4 +15,18 @@ export function pageCookieOptions(publicUrl: string): CookieOptions {
 /** A cookie's name under these options: `__Host-` prefixed when the browser will hold it to that prefix's rules. */
 export function cookieName(base: string, options: CookieOptions): string {
   return options.secure && options.path === '/' && !options.domain ? `__Host-${base}` : base;
+}
+
+/**
+ * The CSRF cookie's options. Both groups of pages set the same cookie (when a browser has none), so it lasts as long as
+ * the longer of a session and a registration, whichever group a browser opens first.
+ */
+export function csrfCookieOptions(
+  config: Pick<ServiceDeps['config'], 'publicUrl' | 'owners' | 'timings'>,
+): CookieOptions {
+  const { owners, timings } = config;
+  return {
+    ...pageCookieOptions(config.publicUrl),
+    maxAge: Math.max(owners.sessionAbsoluteMs, timings.registrationTtlMs + timings.linkTtlMs),
+  };
 }

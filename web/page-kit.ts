@@ -41,8 +41,6 @@ export interface FormAnswer<T> {
   run: (input: T) => Promise<string>;
   /** The field a refusal is about, by its code; any other refusal is about the whole form. */
   fields?: Partial<Record<string, string>>;
-  /** How a refusal is read (the owner's pages also send Retry-After with it). */
-  refusal?: (error: unknown, res: Response) => ErrorAnswer;
 }
 
 /**
@@ -52,7 +50,7 @@ export interface FormAnswer<T> {
 export async function answerForm<T>(
   req: Request,
   res: Response,
-  { schema, again, run, fields = {}, refusal = formRefusal }: FormAnswer<T>,
+  { schema, again, run, fields = {} }: FormAnswer<T>,
 ): Promise<void> {
   const input = schema.safeParse(req.body ?? {});
   if (!input.success) {
@@ -63,9 +61,16 @@ export async function answerForm<T>(
   try {
     next = await run(input.data);
   } catch (error) {
-    const answer = refusal(error, res);
+    const answer = refusalOf(error, res);
     await again(refusedWith(req.body, fields[answer.code] ?? FORM_ERROR, refusalMessage(answer)), answer.status);
     return;
   }
   res.redirect(303, next);
 }
+
+/** A refusal to show on a form: its answer, with Retry-After when waiting helps (a code asked for too soon, say). */
+export const refusalOf = (error: unknown, res: Response): ErrorAnswer => {
+  const answer = formRefusal(error);
+  if (answer.retryAfterSeconds !== undefined) res.set('Retry-After', String(answer.retryAfterSeconds));
+  return answer;
+};

@@ -5,7 +5,7 @@ import type { Owner } from '../../services/owners';
 import { deviceForm, deviceIdParam, phoneForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { html } from '../html';
-import { organisationIn } from '../page-kit';
+import { organisationIn, refusalOf } from '../page-kit';
 import { refusalMessage } from '../problems';
 import { qrCode } from '../qr';
 import { devicePage } from '../templates/device';
@@ -20,7 +20,7 @@ import {
 import type { Page } from '../templates/document';
 import { blankForm, FORM_ERROR, type FormState, refused, refusedWith } from '../templates/form';
 import { provisionPage } from '../templates/provision';
-import { devicesOf, noticeIn, type OwnerKit, refusalOf } from './shared';
+import { devicesOf, noticeIn, type OwnerKit } from './shared';
 
 const ADDING_OFF = 'Adding devices is switched off at the moment. Your devices stay as they are.';
 /** What My devices and the add page say at the organisation's limit of devices that are not removed; else nothing. */

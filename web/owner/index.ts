@@ -2,6 +2,7 @@ import { type Request, type Response, Router } from 'express';
 import type { ServiceDeps } from '../../services/context';
 import type { ErrorAnswer } from '../../services/errors';
 import { organisationForm } from '../../services/schemas';
+import { csrfCookieOptions } from '../cookies';
 import { formParsing } from '../page-kit';
 import { errorPages, problemPageOf } from '../problems';
 import type { Site } from '../templates/document';
@@ -28,17 +29,12 @@ const OWNER_PATHS = [
 export function ownerPages(services: OwnerServices, deps: ServiceDeps, site: Site): Router {
   const kit = ownerKit(services, deps, site);
   const { config, secrets } = deps;
-  // The same CSRF cookie serves the registration's pages: it lasts as long as the longer of a session and a registration.
-  const csrfCookie = {
-    ...kit.cookie,
-    maxAge: Math.max(config.owners.sessionAbsoluteMs, config.timings.registrationTtlMs + config.timings.linkTtlMs),
-  };
   const session = sessionPages(kit);
   const devices = devicePages(kit);
   const password = passwordPages(kit);
 
   const router = Router();
-  router.use(OWNER_PATHS, ...formParsing(secrets, csrfCookie));
+  router.use(OWNER_PATHS, ...formParsing(secrets, csrfCookieOptions(config)));
   router.get('/:organisation/sign-in', session.showSignIn);
   router.post('/:organisation/sign-in', session.signIn);
   router.post('/:organisation/sign-out', session.signOut);

@@ -3,13 +3,12 @@ import type { ZodType } from 'zod';
 import type { Organisation } from '../../db/models';
 import { ownersOrganisation } from '../../db/policy';
 import type { ServiceDeps } from '../../services/context';
-import { describeError, type ErrorAnswer } from '../../services/errors';
+import { describeError } from '../../services/errors';
 import type { OwnerDevices } from '../../services/owner-devices';
 import type { Owner, OwnerAccounts } from '../../services/owners';
 import { cookieName, pageCookieOptions } from '../cookies';
 import { csrfToken } from '../csrf';
 import { answerForm, type FormAnswer, organisationIn } from '../page-kit';
-import { formRefusal } from '../problems';
 import { sendPage } from '../respond';
 import type { Page, Site } from '../templates/document';
 import type { FormState } from '../templates/form';
@@ -37,13 +36,6 @@ export const baseOf = (slug: string) => `/setup/${slug}`;
 export const devicesOf = (slug: string) => `${baseOf(slug)}/devices`;
 export const signInOf = (slug: string, notice?: Notice) =>
   `${baseOf(slug)}/sign-in${notice ? `?notice=${notice}` : ''}`;
-
-/** A refusal to show on a form: its answer, with Retry-After when waiting helps. */
-export const refusalOf = (error: unknown, res: Response): ErrorAnswer => {
-  const answer = formRefusal(error);
-  if (answer.retryAfterSeconds !== undefined) res.set('Retry-After', String(answer.retryAfterSeconds));
-  return answer;
-};
 
 /** What the owner's pages share: the services, the session cookie of each organisation, and the site's frame. */
 export function ownerKit({ accounts, devices }: OwnerServices, deps: ServiceDeps, site: Site) {
@@ -89,8 +81,7 @@ export function ownerKit({ accounts, devices }: OwnerServices, deps: ServiceDeps
       if (owner) await handle(req, res, owner);
     };
 
-  const answer = <T>(req: Request, res: Response, form: FormAnswer<T>) =>
-    answerForm(req, res, { refusal: refusalOf, ...form });
+  const answer = <T>(req: Request, res: Response, form: FormAnswer<T>) => answerForm(req, res, form);
 
   /** A form on the organisation's page for someone not signed in: the page again on a refusal, else `run`'s page. */
   const signedOutForm =

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ServiceDeps } from '../../services/context';
 import { HttpError } from '../../services/errors';
 import type { RegistrationService } from '../../services/registrations';
+import { csrfCookieOptions } from '../cookies';
 import { formParsing } from '../page-kit';
 import { errorPages, problemPageOf } from '../problems';
 import type { Site } from '../templates/document';
@@ -22,7 +23,7 @@ export function setupPages(registrations: RegistrationService, deps: ServiceDeps
   const steps = stepPages(kit);
 
   const router = Router();
-  router.use(...formParsing(deps.secrets, kit.cookie));
+  router.use(...formParsing(deps.secrets, csrfCookieOptions(deps.config)));
   router.get('/', start.chooseOrganisation);
   // The e-mail's link before `/:organisation`, which would take "verify" for an organisation.
   router.get('/verify', verify.showLink);
