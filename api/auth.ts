@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { UniqueConstraintError } from 'sequelize';
 import type { Models, Organisation } from '../db/models';
 import { randomToken, type Secrets } from '../lib/secrets';
 import { HttpError } from '../services/errors';
@@ -72,11 +73,14 @@ export function createAuth(models: Models, secrets: Secrets) {
       if (fromEnvironment) {
         const hash = tokenHash(secrets, fromEnvironment);
         if (!(await models.ApiToken.findOne({ where: { tokenHash: hash } }))) {
+          // API processes starting together race to make it: the one that loses finds it made.
           await models.ApiToken.create({
             role: 'supervisor',
             organisationId: null,
             label: 'SUPERVISOR_TOKEN',
             tokenHash: hash,
+          }).catch((error: unknown) => {
+            if (!(error instanceof UniqueConstraintError)) throw error;
           });
         }
         return undefined;

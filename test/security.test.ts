@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { createAuth } from '../api/auth';
 import { loadConfig } from '../lib/config';
 import { expectError, path, type Registered, register, sleep, uniqueEmail, verified } from './support/flow';
 import { codeIn } from './support/smtp';
@@ -102,6 +103,13 @@ describe('security hardening', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('two API processes starting at once with the same SUPERVISOR_TOKEN both start', async () => {
+    const token = `supervisor-${Date.now().toString(36)}-race-0123456789`;
+    const starts = [1, 2].map(() => createAuth(system().db.models, system().secrets).bootstrapSupervisor(token));
+    expect(await Promise.all(starts)).to.deep.equal([undefined, undefined]);
+    expect((await createAuth(system().db.models, system().secrets).principalOf(token))?.role).to.equal('supervisor');
   });
 
   describe('sign-in limits', () => {
