@@ -8,7 +8,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { RateLimitStore } from '../db';
 import type { Limit } from '../lib/config';
-import { HttpError } from './errors';
+import { describeError, HttpError } from './errors';
 
 /**
  * Limits on guessing a secret (a password, a verification or reset code), kept in the database so every API process
@@ -96,6 +96,10 @@ export function createAttemptLimits(store: RateLimitStore) {
 }
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;
+
+/** A refusal that was a wrong guess at a code (verification or reset): the attempt stays counted. */
+export const isWrongCode = (error: unknown) =>
+  ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? '');
 
 /**
  * Limits how many registrations (or password-reset requests) one client address starts per minute; codes and resends

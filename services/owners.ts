@@ -5,9 +5,9 @@ import { ownersOrganisation } from '../db/policy';
 import { hashPassword, randomToken } from '../lib/secrets';
 import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
 import type { passwordReset } from '../workflows/password-reset';
-import type { AttemptLimits } from './attempts';
+import { type AttemptLimits, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
-import { describeError, HttpError } from './errors';
+import { HttpError } from './errors';
 import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
 
@@ -168,7 +168,7 @@ export function createOwnerAccounts(
               throw error instanceof WorkflowNotFoundError ? noResetCode() : error;
             });
         },
-        (error) => ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? ''),
+        isWrongCode,
       );
     },
   };

@@ -17,9 +17,9 @@ import {
   verifyUpdate,
 } from '../workflows/messages';
 import type { registration } from '../workflows/registration';
-import type { AttemptLimits } from './attempts';
+import { type AttemptLimits, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
-import { describeError, HttpError } from './errors';
+import { HttpError } from './errors';
 import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
 import { opaqueParam } from './schemas';
@@ -155,7 +155,7 @@ export function createRegistrationService(
           runStep(registrationId, token, (handle, caller) =>
             handle.executeUpdate(verifyUpdate, { args: [{ ...caller, codeHash: secrets.keyedHash('code', code) }] }),
           ),
-        (error) => ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? ''),
+        isWrongCode,
       );
     },
 
