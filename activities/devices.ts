@@ -3,11 +3,21 @@ import { removeDeviceRecord } from '../db/devices';
 import type { Models } from '../db/models';
 import { exclusivelyForOwner } from '../db/owner-lock';
 import { assertRoomForDevice, offeredTemplate } from '../db/policy';
+import type { AppleMdm } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
 import { domainError } from '../workflows/errors';
 import type { IssuedDevice } from '../workflows/messages';
 
-export function createDeviceActivities({ models, secrets }: { models: Models; secrets: Secrets }) {
+export function createDeviceActivities({
+  models,
+  secrets,
+  apple,
+}: {
+  models: Models;
+  secrets: Secrets;
+  apple?: AppleMdm;
+}) {
+  const engines = { apple: Boolean(apple) };
   const linkHash = (deviceId: string, linkNumber: number) =>
     secrets.keyedHash('link', secrets.linkToken(deviceId, linkNumber));
 
@@ -28,7 +38,7 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
       const existing = await models.Device.findByPk(id);
       if (existing) return { name: existing.name };
 
-      const { organisation, template } = await offeredTemplate(models, input.organisation, platform);
+      const { organisation, template } = await offeredTemplate(models, input.organisation, platform, engines);
       // Counting and inserting with the owner's records held, so two devices added at once cannot both squeeze
       // under the limit.
       return exclusivelyForOwner(models, input.userId, async (transaction) => {
@@ -66,7 +76,7 @@ export function createDeviceActivities({ models, secrets }: { models: Models; se
      */
     async renewLink(input: { organisation: string; device: IssuedDevice }): Promise<{ name: string }> {
       const { id, platform, linkNumber, expiresAt } = input.device;
-      await offeredTemplate(models, input.organisation, platform);
+      await offeredTemplate(models, input.organisation, platform, engines);
       const renewed = await sequelize().transaction(async (transaction) => {
         const [changed] = await models.Device.update(
           {

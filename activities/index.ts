@@ -1,8 +1,10 @@
 import type { Models } from '../db/models';
+import type { AppleMdm } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
 import { createAccountActivities } from './accounts';
 import { createDeviceActivities } from './devices';
 import { createMailActivities, type Mailer } from './mail';
+import { createMdmActivities } from './mdm';
 import { createSmsActivities, type SmsSender } from './sms';
 
 export interface ActivityDeps {
@@ -11,6 +13,8 @@ export interface ActivityDeps {
   sms: SmsSender;
   secrets: Secrets;
   publicUrl: string;
+  /** NanoMDM and the SCEP server, when Apple enrolment is on. */
+  apple?: AppleMdm;
 }
 
 /** All activities, built over injected dependencies: the worker wires real clients, tests hand real parts on test ports. */
@@ -20,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSmsActivities(deps),
     ...createAccountActivities(deps),
     ...createDeviceActivities(deps),
+    ...createMdmActivities(deps),
   };
 }
 

@@ -65,14 +65,22 @@ interface Operation {
   responses: Record<number, Schema | null>;
 }
 
+const settingsStatus = z.enum(['pending', 'applied', 'failed']);
 const ownedDevice = z.strictObject({
   id: z.string(),
   platform,
   name: z.string(),
-  state: z.enum(['link-issued', 'enrolled', 'link-expired', 'removed']),
+  state: z.enum(['link-issued', 'enrolled', 'link-expired', 'removed', 'unenrolled']),
   enrolledAt: timestamp.optional(),
   linkExpiresAt: timestamp.optional(),
   removedAt: timestamp.optional(),
+  unenrolledAt: timestamp.optional().describe('An MDM-managed device that checked out: its profile was removed on it.'),
+  settings: z
+    .strictObject({ status: settingsStatus, error: z.string().optional() })
+    .optional()
+    .describe(
+      "MDM-managed devices: whether the device template's settings are on the device; error is the device's reason.",
+    ),
 });
 const ownerErrors = { 400: error, 401: error, 404: error, 409: error, 410: error, 429: error };
 const adminErrors = { 400: error, 401: error, 403: error, 404: error, 409: error };
@@ -362,6 +370,15 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
               owner: z.string().nullable(),
               enrolledAt: timestamp.nullable(),
               linkExpiresAt: timestamp,
+              unenrolledAt: timestamp.nullable(),
+              deviceInfo: z.record(z.string(), z.unknown()).nullable(),
+              settings: z
+                .strictObject({
+                  status: settingsStatus,
+                  errorChain: z.array(z.unknown()).nullable(),
+                  error: z.string().nullable(),
+                })
+                .nullable(),
             }),
           ),
         }),

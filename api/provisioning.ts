@@ -2,14 +2,15 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { type Request, Router } from 'express';
 import type { Device } from '../db/models';
-import { checkInUrl, enrolmentPayload } from '../lib/platforms';
+import { enrolmentProfile } from '../lib/apple-profiles';
+import { checkInUrl, type EnrolmentPayload, enrolmentPayload, MDM_MANAGED } from '../lib/platforms';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
 import { checkInBody, opaqueParam } from '../services/schemas';
 import { checkInUpdate, deviceWorkflowId } from '../workflows/messages';
 
 /** What the device itself calls: its single-use provisioning link, and its first check-in. */
-export function provisioningRoutes({ client, models, secrets, config }: ServiceDeps) {
+export function provisioningRoutes({ client, models, secrets, config, apple }: ServiceDeps) {
   /** The device a link belongs to, if the link can still be used; the reason it cannot, otherwise. */
   const usableDevice = async (req: Request): Promise<Device> => {
     const token = opaqueParam.safeParse(req.params.token);
@@ -24,16 +25,45 @@ export function provisioningRoutes({ client, models, secrets, config }: ServiceD
     return device;
   };
 
+  /** An iPhone's, iPad's or Mac's enrolment profile: its identity from SCEP, then NanoMDM through our check-in. */
+  const appleProfile = async (device: Device): Promise<EnrolmentPayload> => {
+    if (!apple) throw new HttpError('platform_not_available', 'Apple devices cannot be enrolled at the moment.');
+    const enrolmentId = secrets.enrolmentId(device.id, device.linkNumber);
+    const organisation = await models.Organisation.findByPk(device.organisationId);
+    const query = `?enrolment=${encodeURIComponent(enrolmentId)}`;
+    return {
+      contentType: 'application/x-apple-aspen-config',
+      fileName: 'enrolment.mobileconfig',
+      body: enrolmentProfile({
+        enrolmentId,
+        deviceName: device.name,
+        organisationName: organisation?.name ?? config.siteName,
+        scep: {
+          url: `${config.publicUrl}/mdm/scep`,
+          challenge: secrets.scepChallenge(enrolmentId),
+          subject: enrolmentId,
+        },
+        mdm: {
+          serverUrl: `${config.publicUrl}/mdm/connect${query}`,
+          checkInUrl: `${config.publicUrl}/mdm/checkin${query}`,
+          topic: apple.topic,
+        },
+      }),
+    };
+  };
+
   const pages = Router();
   pages.get('/provision/:token', async (req, res) => {
     const device = await usableDevice(req);
-    const payload = enrolmentPayload({
-      platform: device.platform,
-      deviceId: device.id,
-      deviceName: device.name,
-      checkInUrl: checkInUrl(config.publicUrl, req.params.token as string),
-      management: device.management,
-    });
+    const payload = MDM_MANAGED.has(device.platform)
+      ? await appleProfile(device)
+      : enrolmentPayload({
+          platform: device.platform,
+          deviceId: device.id,
+          deviceName: device.name,
+          checkInUrl: checkInUrl(config.publicUrl, req.params.token as string),
+          management: device.management,
+        });
     res
       .type(payload.contentType)
       .set('Content-Disposition', `attachment; filename="${payload.fileName}"`)
@@ -45,6 +75,12 @@ export function provisioningRoutes({ client, models, secrets, config }: ServiceD
   api.post('/provision/:token/checkin', async (req, res) => {
     const { deviceInfo } = checkInBody.parse(req.body ?? {});
     const device = await usableDevice(req);
+    if (MDM_MANAGED.has(device.platform)) {
+      throw new HttpError(
+        'wrong_step',
+        'iPhones, iPads and Macs check in through device management, with the profile.',
+      );
+    }
     try {
       const outcome = await client.workflow
         .getHandle(deviceWorkflowId(device.id))

@@ -3,6 +3,7 @@ import type { ServiceDeps } from '../services/context';
 import type { Services } from '../services/index';
 import { createAuth } from './auth';
 import { codecRoutes } from './codec';
+import { mdmRoutes } from './mdm';
 import { meRoutes } from './me';
 import { openApiDocument } from './openapi';
 import { provisioningRoutes } from './provisioning';
@@ -10,7 +11,7 @@ import { settingsRoutes } from './settings';
 import { setupRoutes } from './setup';
 
 /** The JSON API (`/api…`), what devices call (`/provision/<token>`), the codec endpoint and health. */
-export function apiRoutes(deps: ServiceDeps, { registrations, owners }: Services): Router {
+export function apiRoutes(deps: ServiceDeps, { registrations, owners, apple }: Services): Router {
   const router = Router();
   // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).
   router.use('/api', express.json({ limit: '64kb', strict: true, type: () => true }));
@@ -37,5 +38,6 @@ export function apiRoutes(deps: ServiceDeps, { registrations, owners }: Services
   router.use('/api', provisioning.api);
   router.use('/api', settingsRoutes(deps, auth));
   router.use(provisioning.pages);
+  router.use(mdmRoutes(apple));
   return router;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { appleManagement } from '../lib/apple-settings';
+import { MDM_MANAGED } from '../lib/platforms';
 import { slug } from '../services/schemas';
 import { PLATFORMS } from '../workflows/messages';
 
@@ -69,12 +71,21 @@ export const accountTemplateBody = z.strictObject({
   attributes: freeForm,
 });
 
-export const deviceTemplateBody = z.strictObject({
-  name: label,
-  platform: z.enum(PLATFORMS),
-  groups,
-  description: z.string().max(2000),
-  management: freeForm,
-});
+/** iPhone/iPad and Mac templates' settings are typed (they become MDM payloads); the others' are free-form still. */
+export const deviceTemplateBody = z
+  .strictObject({
+    name: label,
+    platform: z.enum(PLATFORMS),
+    groups,
+    description: z.string().max(2000),
+    management: freeForm,
+  })
+  .superRefine((template, ctx) => {
+    if (!MDM_MANAGED.has(template.platform)) return;
+    const typed = appleManagement.safeParse(template.management);
+    for (const issue of typed.error?.issues ?? []) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['management', ...issue.path] });
+    }
+  });
 
 export const idParam = z.coerce.number().int().positive();

@@ -2,7 +2,10 @@ import { type Request, Router } from 'express';
 import type { Model, ModelStatic } from 'sequelize';
 import type { z } from 'zod';
 import type { AccountTemplate, DeviceTemplate, Models, Organisation, SystemSettings } from '../db/models';
+import { appleErrorText } from '../lib/apple-errors';
+import { type AppleManagement, redactAppleManagement } from '../lib/apple-settings';
 import { emailRequirementProblem } from '../lib/email-requirement';
+import { MDM_MANAGED } from '../lib/platforms';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
 import type { Platform } from '../workflows/messages';
@@ -62,8 +65,20 @@ const deviceTemplateView = (t: DeviceTemplate) => ({
   platform: t.platform,
   groups: t.groups,
   description: t.description,
-  management: t.management,
+  // A Wi-Fi password goes to devices, never back to people: the view says whether one is set.
+  management: MDM_MANAGED.has(t.platform) ? redactAppleManagement(t.management as AppleManagement) : t.management,
 });
+
+/** A Wi-Fi password left out of a replacement for the same network is the one already kept. */
+function keepWifiPassword(template: DeviceTemplate, sent: unknown): unknown {
+  const kept = (template.management as AppleManagement).wifi;
+  const body = sent as { management?: { wifi?: Record<string, unknown> } };
+  const wifi = body?.management?.wifi;
+  if (!kept?.password || !wifi || typeof wifi !== 'object' || 'password' in wifi || wifi.ssid !== kept.ssid) {
+    return sent;
+  }
+  return { ...body, management: { ...body.management, wifi: { ...wifi, password: kept.password } } };
+}
 
 /** Where a template is in use, as sentences for a 409; empty when it may be changed or deleted freely. */
 async function accountTemplateUses(models: Models, template: AccountTemplate): Promise<string[]> {
@@ -87,6 +102,8 @@ interface TemplateKind<Row extends Model, Body extends z.ZodType> {
   uses(models: Models, row: Row): Promise<string[]>;
   /** A change that would break the configuration using it, refused like a deletion. */
   changeBreaksUse?(row: Row, next: z.infer<Body>): boolean;
+  /** The replacement as sent, with the secrets the view does not show back kept from the row where left out. */
+  keepSecrets?(row: Row, sent: unknown): unknown;
 }
 
 /** List, create, read, replace, delete one kind of template of an organisation. */
@@ -132,7 +149,7 @@ function templateRoutes<Row extends Model & { id: number; organisationId: number
   router.put(`${base}/:id`, async (req, res) => {
     const organisation = await auth.organisationFor(res, param(req, 'slug'));
     const row = await find(organisation, param(req, 'id'));
-    const body = kind.body.parse(req.body ?? {});
+    const body = kind.body.parse(kind.keepSecrets ? kind.keepSecrets(row, req.body ?? {}) : (req.body ?? {}));
     if (kind.changeBreaksUse?.(row, body)) await refuseIfUsed(row, 'changed that way');
     // Accounts and devices made earlier keep their copies: applying a template copies its values.
     await row.update(body as never);
@@ -288,6 +305,7 @@ export function settingsRoutes({ client, models, secrets }: ServiceDeps, auth: A
     view: deviceTemplateView,
     uses: deviceTemplateUses,
     changeBreaksUse: (row, next) => row.platform !== next.platform,
+    keepSecrets: keepWifiPassword,
   });
 
   router.get('/organisations/:slug/registrations', async (req, res) => {
@@ -329,6 +347,16 @@ export function settingsRoutes({ client, models, secrets }: ServiceDeps, auth: A
         owner: owners.get(d.userId) ?? null,
         enrolledAt: d.enrolledAt?.toISOString() ?? null,
         linkExpiresAt: d.linkExpiresAt.toISOString(),
+        unenrolledAt: d.unenrolledAt?.toISOString() ?? null,
+        // What the device said about itself when it enrolled (Apple: UDID, serial number, model).
+        deviceInfo: d.deviceInfo ?? null,
+        settings: d.settingsStatus
+          ? {
+              status: d.settingsStatus,
+              errorChain: d.settingsDetail ?? null,
+              error: appleErrorText(d.settingsDetail) ?? null,
+            }
+          : null,
       })),
     });
   });

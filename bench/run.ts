@@ -200,7 +200,7 @@ async function main() {
     await timed(t, 'profile', () =>
       post(`${id}/profile`, { firstName: 'Bench', lastName: 'Mark', password: 'a long passphrase' }, token),
     );
-    const chosen = await timed(t, 'device', () => post(`${id}/devices`, { platform: 'ios' }, token));
+    const chosen = await timed(t, 'device', () => post(`${id}/devices`, { platform: 'windows' }, token));
     const link = (chosen.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
     await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
     registered.push(email);
@@ -225,7 +225,7 @@ async function main() {
     });
   }
 
-  // Returning owners, each signed in beforehand, add a Mac and check it in; beside them, the same round-trips bare.
+  // Returning owners, each signed in beforehand, add a Windows PC and check it in; beside them, the same round-trips bare.
   const ownerFloorRun = async (i: number) => {
     const t: Partial<Record<OwnerStep, number>> = {};
     const workflowId = `bench-owner-floor/${run}/${i}`;
@@ -244,7 +244,7 @@ async function main() {
   const ownerProductRun = async () => {
     const t: Partial<Record<OwnerStep, number>> = {};
     const token = sessions[nextOwner++];
-    const added = await timed(t, 'add', () => post(`${product.url}/api/me/devices`, { platform: 'macos' }, token));
+    const added = await timed(t, 'add', () => post(`${product.url}/api/me/devices`, { platform: 'windows' }, token));
     const link = (added.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
     await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
     return t as Record<OwnerStep, number>;

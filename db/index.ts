@@ -7,6 +7,7 @@ import { SequelizeStorage, Umzug } from 'umzug';
 import * as initial from './migrations/001-initial';
 import * as apiTokens from './migrations/002-api-tokens';
 import * as returningOwners from './migrations/003-returning-owners';
+import * as appleEnrolment from './migrations/004-apple-enrolment';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -84,6 +85,7 @@ const MIGRATIONS = [
   { name: '001-initial', ...initial },
   { name: '002-api-tokens', ...apiTokens },
   { name: '003-returning-owners', ...returningOwners },
+  { name: '004-apple-enrolment', ...appleEnrolment },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */

@@ -7,7 +7,7 @@ import {
   Model,
   type Sequelize,
 } from 'sequelize';
-import type { DeviceState, Platform } from '../workflows/messages';
+import type { DeviceState, Platform, SettingsStatus } from '../workflows/messages';
 
 /** Records the database owns: settings, organisations, templates, accounts, devices, sent messages. */
 
@@ -102,12 +102,26 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare enrolledAt: CreationOptional<Date | null>;
   declare deviceInfo: CreationOptional<Record<string, unknown> | null>;
   declare removedAt: CreationOptional<Date | null>;
+  /** Apple: SHA-256 of the public key that got the link's one identity certificate (SCEP). */
+  declare identityKey: CreationOptional<string | null>;
+  /** Apple: the device template's settings on the device (MDM InstallProfile): pending, applied or failed. */
+  declare settingsStatus: CreationOptional<SettingsStatus | null>;
+  /** Apple: why installing the settings failed (the device's error chain). */
+  declare settingsDetail: CreationOptional<unknown[] | null>;
+  /** Apple: when the device checked out (its management profile removed). */
+  declare unenrolledAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
 
   /** The state as the owner and the link see it: a link past its expiry is expired before its run has noticed. */
   stateNow(): DeviceState {
     return this.state === 'link-issued' && this.linkExpiresAt.getTime() <= Date.now() ? 'link-expired' : this.state;
   }
+}
+
+/** A NanoMDM webhook event already taken (by its event id): a replay is refused. Kept for the freshness window. */
+export class MdmWebhookEvent extends Model<InferAttributes<MdmWebhookEvent>, InferCreationAttributes<MdmWebhookEvent>> {
+  declare eventKey: string;
+  declare receivedAt: Date;
 }
 
 /** A provisioning link replaced by a newer one: kept (as its hash) only to say it expired. */
@@ -254,6 +268,10 @@ export function defineModels(sequelize: Sequelize) {
       enrolledAt: { type: DataTypes.DATE, allowNull: true },
       deviceInfo: { type: DataTypes.JSON, allowNull: true },
       removedAt: { type: DataTypes.DATE, allowNull: true },
+      identityKey: { type: DataTypes.STRING(64), allowNull: true },
+      settingsStatus: { type: DataTypes.STRING(16), allowNull: true },
+      settingsDetail: { type: DataTypes.JSON, allowNull: true },
+      unenrolledAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
     },
     options('devices'),
@@ -309,8 +327,16 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('owner_sessions'),
   );
+  MdmWebhookEvent.init(
+    {
+      eventKey: { type: DataTypes.STRING(128), primaryKey: true },
+      receivedAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    options('mdm_webhook_events'),
+  );
   return {
     ApiToken,
+    MdmWebhookEvent,
     SystemSettings,
     Organisation,
     AccountTemplate,

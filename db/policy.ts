@@ -1,5 +1,6 @@
 import { Op, type Transaction } from 'sequelize';
 import { emailMeetsRequirement } from '../lib/email-requirement';
+import { MDM_MANAGED } from '../lib/platforms';
 import { domainError } from '../workflows/errors';
 import { PLATFORMS, type Platform } from '../workflows/messages';
 import type { DeviceTemplate, Models, Organisation, SystemSettings, User } from './models';
@@ -60,13 +61,20 @@ export function assertEmailAllowed(organisation: Organisation, email: string): v
   }
 }
 
+/** What this server can enrol at all: Apple devices need NanoMDM and a SCEP server (lib/nanomdm.ts). */
+export interface Engines {
+  apple: boolean;
+}
+
 /**
  * The open organisation (as `openOrganisation`) and the device template per platform it offers now; Android only with
- * SMS installation codes on. One read of the system settings serves both.
+ * SMS installation codes on, iOS and macOS only with Apple enrolment set up. One read of the system settings serves
+ * both.
  */
 export async function offeredPlatforms(
   models: Models,
   slug: string,
+  engines: Engines,
 ): Promise<{ organisation: Organisation; offered: Map<Platform, DeviceTemplate> }> {
   const { organisation, settings } = await openWithSettings(models, slug);
   const rows = await models.OrganisationDeviceTemplate.findAll({ where: { organisationId: organisation.id } });
@@ -78,14 +86,15 @@ export async function offeredPlatforms(
     const template = templates.find((t) => t.id === rows.find((row) => row.platform === platform)?.deviceTemplateId);
     if (!template || template.platform !== platform) continue;
     if (platform === 'android' && !settings.platforms.android?.useSmsInstallationCode) continue;
+    if (MDM_MANAGED.has(platform) && !engines.apple) continue;
     offered.set(platform, template);
   }
   return { organisation, offered };
 }
 
 /** The device template the organisation offers for a platform now; a withdrawn platform is a clear refusal. */
-export async function offeredTemplate(models: Models, slug: string, platform: Platform) {
-  const { organisation, offered } = await offeredPlatforms(models, slug);
+export async function offeredTemplate(models: Models, slug: string, platform: Platform, engines: Engines) {
+  const { organisation, offered } = await offeredPlatforms(models, slug, engines);
   const template = offered.get(platform);
   if (!template)
     throw domainError('platform_not_available', `${organisation.name} does not offer ${platform} devices.`);

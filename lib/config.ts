@@ -98,6 +98,18 @@ const envSchema = z.object({
   SEED_DEMO: z.enum(['true', 'false']).default('true'),
   SITE_NAME: z.string().trim().min(1).default('Self-Service Setup'),
   SITE_HELP: z.string().trim().default('Need help? Contact your organisation’s IT support.'),
+  APPLE_ENROLMENT: z.enum(['auto', 'off']).default('auto'),
+  NANOMDM_URL: z.string().url().optional(),
+  NANOMDM_API_KEY: z.string().min(16).optional(),
+  NANOMDM_WEBHOOK_KEY: z.string().min(16).optional(),
+  SCEP_URL: z.string().url().optional(),
+  SCEP_VERIFY_KEY: z.string().min(16).optional(),
+  APPLE_MDM_TOPIC: z
+    .string()
+    .regex(/^com\.apple\.mgmt\.[A-Za-z0-9._-]+$/, 'the APNs push certificate’s topic, com.apple.mgmt.External.…')
+    .default('com.apple.mgmt.External.self-service-setup'),
+  APPLE_PUSH: z.enum(['true', 'false']).default('false'),
+  APPLE_SETTINGS_TIMEOUT: duration('1d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -106,6 +118,33 @@ export interface TwilioConfig {
   authToken: string;
   from: string;
 }
+
+/** The keys shared with NanoMDM and the SCEP server's challenge check. */
+export interface AppleKeys {
+  /** NanoMDM's API key (basic auth `nanomdm:<key>`). */
+  nanomdmApiKey: string;
+  /** The key NanoMDM signs its webhook calls with (HMAC-SHA-256). */
+  webhookKey: string;
+  /** The bearer key the SCEP server's challenge check presents. */
+  scepVerifyKey: string;
+}
+
+/** What every Apple enrolment needs, wherever the engines run. */
+export interface AppleRules {
+  /** The APNs push certificate's topic: the profile's `Topic`. */
+  topic: string;
+  /** A push certificate is uploaded to NanoMDM: commands are pushed, not only picked up at the next connection. */
+  push: boolean;
+}
+
+/**
+ * Apple enrolment (iOS, macOS): NanoMDM and a SCEP server started by `npm start` (embedded), the operator's (external),
+ * or off, with the reason the operator is told.
+ */
+export type AppleConfig =
+  | { mode: 'embedded'; keys: AppleKeys; rules: AppleRules }
+  | { mode: 'external'; nanomdmUrl: string; scepUrl: string; keys: AppleKeys; rules: AppleRules }
+  | { mode: 'off'; reason: string };
 
 export interface Config {
   port: number;
@@ -140,6 +179,7 @@ export interface Config {
   /** Shown on every web page: the site's name (in titles and the header) and a short help text (in the footer). */
   siteName: string;
   siteHelp: string;
+  apple: AppleConfig;
 }
 
 /** Session rules for returning device owners. */
@@ -241,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCodeAttempts: e.MAX_CODE_ATTEMPTS,
       maxResends: e.MAX_RESENDS,
       linkReminderMs: e.LINK_REMINDER,
+      settingsTimeoutMs: e.APPLE_SETTINGS_TIMEOUT,
     },
     owners: {
       sessionIdleMs: e.SESSION_IDLE,
@@ -262,5 +303,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     siteName: e.SITE_NAME,
     siteHelp: e.SITE_HELP,
+    apple: appleConfig(e, dataDir),
+  };
+}
+
+function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig {
+  if (e.APPLE_ENROLMENT === 'off') return { mode: 'off', reason: 'APPLE_ENROLMENT=off' };
+  const rules = {
+    topic: e.APPLE_MDM_TOPIC,
+    push: e.APPLE_PUSH === 'true',
+    settingsTimeoutMs: e.APPLE_SETTINGS_TIMEOUT,
+  };
+  const external = [e.NANOMDM_URL, e.NANOMDM_API_KEY, e.NANOMDM_WEBHOOK_KEY, e.SCEP_URL, e.SCEP_VERIFY_KEY];
+  if (external.some(Boolean)) {
+    if (!external.every(Boolean)) {
+      throw new Error(
+        'invalid configuration: set all of NANOMDM_URL, NANOMDM_API_KEY, NANOMDM_WEBHOOK_KEY, SCEP_URL and ' +
+          'SCEP_VERIFY_KEY (your NanoMDM and SCEP server), or none',
+      );
+    }
+    return {
+      mode: 'external',
+      nanomdmUrl: (e.NANOMDM_URL as string).replace(/\/+$/, ''),
+      scepUrl: e.SCEP_URL as string,
+      keys: {
+        nanomdmApiKey: e.NANOMDM_API_KEY as string,
+        webhookKey: e.NANOMDM_WEBHOOK_KEY as string,
+        scepVerifyKey: e.SCEP_VERIFY_KEY as string,
+      },
+      rules,
+    };
+  }
+  if (e.TEMPORAL_ADDRESS || e.DATABASE_URL) {
+    return { mode: 'off', reason: 'a deployment names its NanoMDM and SCEP server: set NANOMDM_URL and the rest' };
+  }
+  const key = (name: string) => persistentSecret(dataDir, name, () => randomBytes(32).toString('base64url'));
+  return {
+    mode: 'embedded',
+    keys: {
+      nanomdmApiKey: key('nanomdm-api-key'),
+      webhookKey: key('nanomdm-webhook-key'),
+      scepVerifyKey: key('scep-verify-key'),
+    },
+    rules,
   };
 }

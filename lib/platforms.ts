@@ -7,6 +7,12 @@ import type { Secrets } from './secrets';
  * owner is shown, and what the link delivers to the device. Pure (no I/O): the workflows use it too.
  */
 
+/**
+ * Platforms enrolled and managed through Apple's MDM protocol: their link delivers a configuration profile, they check in
+ * through NanoMDM, and a run manages them once enrolled. They need Apple enrolment set up (NanoMDM and SCEP).
+ */
+export const MDM_MANAGED: ReadonlySet<Platform> = new Set<Platform>(['ios', 'macos']);
+
 /** Platforms whose provisioning link is also sent by SMS: Android's enrolment starts on the phone itself. */
 const LINK_BY_SMS: ReadonlySet<Platform> = new Set<Platform>(['android']);
 
@@ -31,14 +37,14 @@ export const INSTRUCTIONS: Record<Platform, string[]> = {
     'Follow the prompts to set up the work profile; the device checks in when it is done.',
   ],
   ios: [
-    'On the iPhone or iPad, open the provisioning link in Safari (or scan the QR code with the camera).',
-    'Allow the configuration profile to download, then open Settings › Profile Downloaded.',
-    'Tap Install and enter your device passcode; the device checks in when it is done.',
+    'On the iPhone or iPad, open the provisioning link in Safari (or scan the QR code with the camera) and tap Allow to download the profile.',
+    'Open Settings › General › VPN & Device Management (or Settings › Profile Downloaded) and tap the profile.',
+    'Tap Install, enter your passcode and trust the remote management; the device enrols, and its settings arrive shortly after.',
   ],
   macos: [
-    'On the Mac, open the provisioning link in Safari.',
-    'Open System Settings › Privacy & Security › Profiles and double-click the downloaded profile.',
-    'Click Install and enter your password; the Mac checks in when it is done.',
+    'On the Mac, open the provisioning link in Safari; the profile downloads.',
+    'Open System Settings › General › Device Management (Privacy & Security › Profiles on older macOS) and double-click the profile.',
+    'Click Enroll (or Install) and enter your password; the Mac enrols, and its settings arrive shortly after.',
   ],
   windows: [
     'On the Windows PC, open the provisioning link in the browser and save the enrolment file.',
@@ -76,10 +82,10 @@ export interface EnrolmentPayload {
   body: string;
 }
 
-const xmlEscape = (value: string) =>
-  value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
-
-/** The platform's enrolment document: an Apple configuration profile, or a JSON provisioning document elsewhere. */
+/**
+ * The enrolment document of a platform that checks in with our JSON route (Android, Windows). Apple devices get a
+ * configuration profile instead (lib/apple-profiles.ts).
+ */
 export function enrolmentPayload(input: {
   platform: Platform;
   deviceId: string;
@@ -87,33 +93,6 @@ export function enrolmentPayload(input: {
   checkInUrl: string;
   management: Record<string, unknown>;
 }): EnrolmentPayload {
-  if (input.platform === 'ios' || input.platform === 'macos') {
-    const body = `<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-<dict>
-  <key>PayloadType</key><string>Configuration</string>
-  <key>PayloadVersion</key><integer>1</integer>
-  <key>PayloadIdentifier</key><string>self-service-setup.${xmlEscape(input.deviceId)}</string>
-  <key>PayloadUUID</key><string>${xmlEscape(input.deviceId)}</string>
-  <key>PayloadDisplayName</key><string>${xmlEscape(input.deviceName)}</string>
-  <key>PayloadContent</key>
-  <array>
-    <dict>
-      <key>PayloadType</key><string>com.apple.mdm</string>
-      <key>PayloadVersion</key><integer>1</integer>
-      <key>PayloadIdentifier</key><string>self-service-setup.${xmlEscape(input.deviceId)}.mdm</string>
-      <key>PayloadUUID</key><string>${xmlEscape(input.deviceId)}-mdm</string>
-      <key>CheckInURL</key><string>${xmlEscape(input.checkInUrl)}</string>
-      <key>ServerURL</key><string>${xmlEscape(input.checkInUrl)}</string>
-      <key>ManagementSettings</key><string>${xmlEscape(JSON.stringify(input.management))}</string>
-    </dict>
-  </array>
-</dict>
-</plist>
-`;
-    return { contentType: 'application/x-apple-aspen-config', fileName: 'enrolment.mobileconfig', body };
-  }
   const body = JSON.stringify(
     {
       platform: input.platform,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /**
@@ -33,6 +33,15 @@ export interface Secrets {
   verificationCode(workflowId: string, codeNumber: number): string;
   /** The provisioning-link token of a device's n-th link, derivable from ids by holders of the key only. */
   linkToken(deviceId: string, linkNumber: number): string;
+  /**
+   * The id an Apple device's enrolment through a device's n-th link carries (in its check-in URLs and as its
+   * certificate's name): `<device id>.<link number>.<MAC>`, so a made-up one is refused before anything is looked up.
+   */
+  enrolmentId(deviceId: string, linkNumber: number): string;
+  /** The device and link of an enrolment id, or undefined if this key did not make it. */
+  parseEnrolmentId(enrolmentId: string): { deviceId: string; linkNumber: number } | undefined;
+  /** The SCEP challenge of an enrolment: in its profile only, never stored, good for one identity. */
+  scepChallenge(enrolmentId: string): string;
   /** Opaque, stable, tamper-proof registration id for a workflow id (which holds the e-mail address). */
   registrationId(workflowId: string): string;
   /** The workflow id behind a registration id, or undefined if it was not made with this key. */
@@ -45,6 +54,9 @@ export function createSecrets(appSecret: Buffer): Secrets {
   const codeKey = subkey('verification-code');
   const linkKey = subkey('link-token');
   const idKey = subkey('registration-id');
+  const enrolmentKey = subkey('enrolment-id');
+  const enrolmentMac = (deviceId: string, linkNumber: number) =>
+    hmac(enrolmentKey, `${deviceId}\0${linkNumber}`).toString('base64url').slice(0, 22);
   const hmac = (key: Buffer, value: string) => createHmac('sha256', key).update(value).digest();
 
   return {
@@ -54,6 +66,16 @@ export function createSecrets(appSecret: Buffer): Secrets {
       return n.toString().padStart(6, '0');
     },
     linkToken: (deviceId, linkNumber) => hmac(linkKey, `${deviceId}\0${linkNumber}`).toString('base64url'),
+    enrolmentId: (deviceId, linkNumber) => `${deviceId}.${linkNumber}.${enrolmentMac(deviceId, linkNumber)}`,
+    parseEnrolmentId(enrolmentId) {
+      const match = /^([0-9a-f-]{36})\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{22})$/.exec(enrolmentId);
+      if (!match) return undefined;
+      const [, deviceId, number, mac] = match as unknown as [string, string, string, string];
+      const linkNumber = Number(number);
+      const expected = Buffer.from(enrolmentMac(deviceId, linkNumber));
+      return timingSafeEqual(Buffer.from(mac), expected) ? { deviceId, linkNumber } : undefined;
+    },
+    scepChallenge: (enrolmentId) => hmac(hashKey, `scep-challenge\0${enrolmentId}`).toString('base64url'),
     // Deterministic authenticated encryption (SIV-like: the nonce is a MAC of the plaintext), so the same
     // registration always gets the same id and nobody without the key can read or forge one.
     registrationId(workflowId) {

@@ -2,7 +2,7 @@ import { closeServer, openBase, startApi, startWorker, stopOnSignal } from './co
 
 /** `npm start`: the whole system in one process — Temporal dev server (unless TEMPORAL_ADDRESS), worker, API. */
 async function main() {
-  const base = await openBase();
+  const base = await openBase({ embedded: true });
   const { config, logger, temporal, db } = base;
   const { worker, running } = await startWorker(base);
   const server = await startApi(base);
@@ -13,6 +13,7 @@ async function main() {
       await running;
     },
     () => temporal.close(),
+    () => base.apple.stop(),
     () => db.close(),
   ]);
   const ui = config.temporal.address ? '(your cluster’s Web UI)' : `http://localhost:${config.temporal.uiPort}`;
@@ -27,6 +28,7 @@ async function main() {
       `  Database          ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')}`,
       `  Mail              ${config.smtpUrl ? 'SMTP' : `local outbox: ${config.publicUrl}/dev/outbox`}`,
       `  SMS               ${config.twilio ? 'Twilio' : `local outbox: ${config.publicUrl}/dev/outbox`}`,
+      `  Apple enrolment   ${base.apple.apple ? `NanoMDM ${base.apple.apple.nanomdmUrl}, SCEP ${base.apple.apple.scepUrl}` : base.apple.off}`,
       'Stop with Ctrl+C.',
       '',
     ].join('\n'),

@@ -4,7 +4,12 @@ import { closeServer, openBase, startApi, stopOnSignal } from './compose';
 async function main() {
   const base = await openBase();
   const server = await startApi(base);
-  stopOnSignal(base.logger, [() => closeServer(server), () => base.temporal.close(), () => base.db.close()]);
+  stopOnSignal(base.logger, [
+    () => closeServer(server),
+    () => base.temporal.close(),
+    () => base.apple.stop(),
+    () => base.db.close(),
+  ]);
   base.logger.info(`API listening on port ${base.config.port}, Temporal at ${base.temporal.address}`);
 }
 

@@ -14,6 +14,7 @@ import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
 import { createApp } from './app';
+import { type AppleEnrolmentRuntime, openAppleEnrolment } from './apple';
 
 /** How the processes are put together from the config: shared by `npm start`, the api and the worker entry points. */
 
@@ -22,9 +23,11 @@ export interface Base {
   logger: Logger;
   db: Database;
   temporal: TemporalConnections;
+  apple: AppleEnrolmentRuntime;
 }
 
-export async function openBase(): Promise<Base> {
+/** `embedded`: this process is the whole system (`npm start`) and may start NanoMDM and SCEP itself. */
+export async function openBase({ embedded = false }: { embedded?: boolean } = {}): Promise<Base> {
   // Our own ordered shutdown (stopOnSignal) handles the signals, not the SDK's default handlers.
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -35,10 +38,17 @@ export async function openBase(): Promise<Base> {
     logger.info(`empty database: seeded the demo organisation "${DEMO_ORGANISATION}" with templates`);
   }
   const temporal = await openTemporal(config);
-  return { config, logger, db, temporal };
+  const apple = await openAppleEnrolment(config, logger, { mayStartEngines: embedded });
+  if (apple.off) logger.warn(`${apple.off} iOS and macOS devices are not offered.`);
+  return { config, logger, db, temporal, apple };
 }
 
-export async function startWorker({ config, db, temporal }: Base): Promise<{ worker: Worker; running: Promise<void> }> {
+export async function startWorker({
+  config,
+  db,
+  temporal,
+  apple,
+}: Base): Promise<{ worker: Worker; running: Promise<void> }> {
   const { models } = db;
   const activities = createActivities({
     models,
@@ -46,6 +56,7 @@ export async function startWorker({ config, db, temporal }: Base): Promise<{ wor
     sms: config.twilio ? createTwilioSms(config.twilio) : createOutboxSms(models),
     secrets: createSecrets(config.appSecret),
     publicUrl: config.publicUrl,
+    apple: apple.apple,
   });
   const worker = await createWorker({
     connection: temporal.nativeConnection,
@@ -57,7 +68,7 @@ export async function startWorker({ config, db, temporal }: Base): Promise<{ wor
   return { worker, running: worker.run() };
 }
 
-export async function startApi({ config, logger, db, temporal }: Base): Promise<Server> {
+export async function startApi({ config, logger, db, temporal, apple }: Base): Promise<Server> {
   const secrets = createSecrets(config.appSecret);
   const generated = await createAuth(db.models, secrets).bootstrapSupervisor(config.supervisorToken);
   if (generated) {
@@ -71,6 +82,7 @@ export async function startApi({ config, logger, db, temporal }: Base): Promise<
     rateLimitStore: db.rateLimitStore,
     secrets,
     logger,
+    apple: apple.apple,
     config: {
       publicUrl: config.publicUrl,
       taskQueue: config.temporal.taskQueue,

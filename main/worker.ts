@@ -10,6 +10,7 @@ async function main() {
       await running;
     },
     () => base.temporal.close(),
+    () => base.apple.stop(),
     () => base.db.close(),
   ]);
   base.logger.info(`worker polling task queue "${base.config.temporal.taskQueue}" at ${base.temporal.address}`);

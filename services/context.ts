@@ -4,6 +4,7 @@ import type { RateLimitStore } from '../db';
 import type { Models } from '../db/models';
 import type { CodecEndpointConfig } from '../lib/codec';
 import type { AttemptRules, OwnerRules } from '../lib/config';
+import type { AppleMdm } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
 import type { FlowTimings } from '../workflows/messages';
 
@@ -15,6 +16,8 @@ export interface ServiceDeps {
   rateLimitStore: RateLimitStore;
   secrets: Secrets;
   logger: Logger;
+  /** NanoMDM and the SCEP server, when Apple enrolment (iOS, macOS) is on. */
+  apple?: AppleMdm;
   config: {
     publicUrl: string;
     taskQueue: string;

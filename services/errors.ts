@@ -37,6 +37,10 @@ const STATUS: Record<ErrorCode, number> = {
   device_limit_reached: 409,
   device_not_found: 404,
   unavailable: 503,
+  enrolment_not_found: 404,
+  invalid_signature: 401,
+  stale_event: 400,
+  replayed_event: 409,
 };
 
 /** A domain error raised in the API itself (workflows and activities raise ApplicationFailures). */

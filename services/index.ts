@@ -1,3 +1,4 @@
+import { createAppleEnrolment } from './apple-enrolment';
 import { createAttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
 import { createOwnerDevices } from './owner-devices';
@@ -17,6 +18,7 @@ export function createServices(deps: ServiceDeps) {
   return {
     registrations: createRegistrationService(deps, guards),
     owners: { accounts: createOwnerAccounts(deps, guards), devices: createOwnerDevices(deps) },
+    apple: createAppleEnrolment(deps),
   };
 }
 

@@ -4,7 +4,8 @@ import { Op } from 'sequelize';
 import { removeDeviceRecord } from '../db/devices';
 import type { Device } from '../db/models';
 import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/policy';
-import { type ProvisioningLink, provisioningLink, smsPhoneFor } from '../lib/platforms';
+import { appleErrorText } from '../lib/apple-errors';
+import { MDM_MANAGED, type ProvisioningLink, provisioningLink, smsPhoneFor } from '../lib/platforms';
 import type { device as deviceWorkflow } from '../workflows/device';
 import {
   type DeviceInput,
@@ -12,8 +13,10 @@ import {
   deviceLinkUpdate,
   deviceWorkflowId,
   type IssuedDevice,
+  managedDeviceWorkflowId,
   type Platform,
   removeDeviceUpdate,
+  type SettingsStatus,
 } from '../workflows/messages';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
@@ -28,9 +31,12 @@ export interface OwnedDevice {
   enrolledAt?: string;
   linkExpiresAt?: string;
   removedAt?: string;
+  unenrolledAt?: string;
+  /** MDM-managed devices: whether the device template's settings are on the device; `error` is the device's reason. */
+  settings?: { status: SettingsStatus; error?: string };
 }
 
-function describe(device: Device): OwnedDevice {
+export function describe(device: Device): OwnedDevice {
   const state = device.stateNow();
   return {
     id: device.id,
@@ -40,6 +46,10 @@ function describe(device: Device): OwnedDevice {
     enrolledAt: device.enrolledAt?.toISOString(),
     linkExpiresAt: state === 'link-issued' || state === 'link-expired' ? device.linkExpiresAt.toISOString() : undefined,
     removedAt: device.removedAt?.toISOString(),
+    unenrolledAt: device.unenrolledAt?.toISOString(),
+    settings: device.settingsStatus
+      ? { status: device.settingsStatus, error: appleErrorText(device.settingsDetail) }
+      : undefined,
   };
 }
 
@@ -50,6 +60,7 @@ function describe(device: Device): OwnedDevice {
  */
 export function createOwnerDevices(deps: ServiceDeps) {
   const { client, models, config } = deps;
+  const engines = { apple: Boolean(deps.apple) };
 
   /** One of the owner's devices that is not removed; anyone else's, or an unknown id, is simply not found. */
   const ownDevice = async (owner: Owner, id: string): Promise<Device> => {
@@ -80,6 +91,7 @@ export function createOwnerDevices(deps: ServiceDeps) {
               smsPhone,
               record,
               reminderBeforeMs: config.timings.linkReminderMs,
+              settingsTimeoutMs: config.timings.settingsTimeoutMs,
             },
           ],
           organisation: slug,
@@ -119,7 +131,7 @@ export function createOwnerDevices(deps: ServiceDeps) {
 
     /** The platforms the owner's organisation offers now (none while self-service is off there). */
     async platforms(owner: Owner): Promise<Platform[]> {
-      return offeredPlatforms(models, owner.organisation.slug).then(
+      return offeredPlatforms(models, owner.organisation.slug, engines).then(
         ({ offered }) => [...offered.keys()],
         () => [],
       );
@@ -127,7 +139,7 @@ export function createOwnerDevices(deps: ServiceDeps) {
 
     async add(owner: Owner, choice: { platform: Platform; phone?: string }): Promise<ProvisioningLink> {
       // The quick answers; the run checks both again as it makes the record.
-      const { organisation } = await offeredTemplate(models, owner.organisation.slug, choice.platform);
+      const { organisation } = await offeredTemplate(models, owner.organisation.slug, choice.platform, engines);
       await assertRoomForDevice(models, organisation, owner.user.id);
       const smsPhone = smsPhoneFor(choice.platform, choice.phone, owner.user.phone);
       const link = await startRun(
@@ -155,15 +167,24 @@ export function createOwnerDevices(deps: ServiceDeps) {
       );
     },
 
-    /** Removes a device: a live link dies at once and its run ends; a device no run holds is marked directly. */
+    /**
+     * Removes a device: a live link dies at once and its run ends; a managed (Apple) device is also unenrolled by the
+     * run that manages it; a device no run holds is marked directly.
+     */
     async remove(owner: Owner, id: string): Promise<void> {
       const device = await ownDevice(owner, id);
-      if (device.state === 'link-issued') {
+      const holder =
+        device.state === 'link-issued'
+          ? deviceWorkflowId(id)
+          : device.state === 'enrolled' && MDM_MANAGED.has(device.platform)
+            ? managedDeviceWorkflowId(id)
+            : undefined;
+      if (holder) {
         try {
-          await client.workflow.getHandle(deviceWorkflowId(id)).executeUpdate(removeDeviceUpdate);
+          await client.workflow.getHandle(holder).executeUpdate(removeDeviceUpdate);
           return;
         } catch (error) {
-          // The run has just ended (enrolled or expired): nothing holds the record any more.
+          // The run has just ended (enrolled, expired, or ended by an operator): nothing holds the record any more.
           if (!(error instanceof WorkflowNotFoundError)) throw error;
         }
       }

@@ -29,7 +29,7 @@ import { opaqueParam } from './schemas';
  * JSON API (api/setup.ts) and the web pages use. Secrets are hashed here, before anything reaches Temporal.
  */
 export function createRegistrationService(
-  { client, models, secrets, config }: ServiceDeps,
+  { client, models, secrets, config, apple }: ServiceDeps,
   { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
 ) {
   const verifyPerAddress = attempts.limiter('code-address', config.limits.codesPerAddress);
@@ -125,7 +125,7 @@ export function createRegistrationService(
 
     async status(registrationId: string, token: string) {
       const { step, organisation, email, devices } = await view(registrationId, token);
-      const offered = await offeredPlatforms(models, organisation).then(
+      const offered = await offeredPlatforms(models, organisation, { apple: Boolean(apple) }).then(
         (open) => open.offered,
         () => new Map(),
       );

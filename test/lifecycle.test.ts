@@ -105,7 +105,7 @@ describe('registration lifecycle', () => {
       expect(back.body.devices[0].state).to.equal('link-expired');
       expect((await system().db.models.Device.findByPk(r.device.id))?.state).to.equal('link-expired');
 
-      const second = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'ios' } });
+      const second = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'windows' } });
       expect(second.status, second.text).to.equal(201);
       const token = second.body.device.provisioningUrl.split('/').pop();
       expect((await api.call('POST', `/api/provision/${token}/checkin`, { body: {} })).status).to.equal(200);
@@ -125,7 +125,7 @@ describe('registration lifecycle', () => {
   describe('races', () => {
     it('gives two simultaneous check-ins of one link one winner', async () => {
       const { api } = system();
-      const r = await withDevice(api, 'life', 'ios');
+      const r = await withDevice(api, 'life', 'windows');
       const answers = await Promise.all(
         [1, 2].map(() => api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} })),
       );
@@ -146,7 +146,7 @@ describe('registration lifecycle', () => {
 
     it('refuses a second account for an address that already has one', async () => {
       const { api } = system();
-      const first = await withDevice(api, 'life', 'ios');
+      const first = await withDevice(api, 'life', 'windows');
       await api.call('POST', `/api/provision/${first.linkToken}/checkin`, { body: {} });
       await registrationHandle(first).result();
       const again = await register(api, 'life', first.email);
@@ -178,7 +178,7 @@ describe('registration lifecycle', () => {
 
     it('terminate a registration’s device run: the link dies and the owner chooses a device again', async () => {
       const { api, temporal } = system();
-      const r = await withDevice(api, 'life', 'ios');
+      const r = await withDevice(api, 'life', 'windows');
       await temporal.client.workflow.getHandle(`device/${r.device.id}`).terminate('operator repair');
       const status = await eventually(
         () => api.call('GET', path(r), { token: r.token }),
@@ -187,7 +187,7 @@ describe('registration lifecycle', () => {
       expect(status.body.step).to.equal('device');
       expect(status.body.devices).to.deep.include({
         id: r.device.id,
-        platform: 'ios',
+        platform: 'windows',
         state: 'link-expired',
         expiresAt: r.device.expiresAt,
       });
@@ -223,7 +223,7 @@ describe('registration lifecycle', () => {
 
       const device = {
         id: '00000000-0000-4000-8000-000000000001',
-        platform: 'ios' as const,
+        platform: 'windows' as const,
         linkNumber: 1,
         expiresAt: new Date(Date.now() + 60_000).toISOString(),
       };

@@ -11,10 +11,10 @@ import { chooseDevice, pathOf, press } from './support/web-flow';
 const ORG = 'owner-web';
 const PASSWORD = 'a long passphrase';
 
-/** An owner registered through the JSON API whose first device (an iPhone) has checked in. */
+/** An owner registered through the JSON API whose first device (a Windows PC) has checked in. */
 async function enrolledOwner(organisation = ORG) {
   const { api } = system();
-  const r = await withDevice(api, organisation, 'ios');
+  const r = await withDevice(api, organisation, 'windows');
   const checkIn = await api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} });
   expect(checkIn.status, checkIn.text).to.equal(200);
   await registrationHandle(r).result();
@@ -102,7 +102,7 @@ describe('the returning owner’s web pages, in Chromium', function () {
       expect(await page.locator('.account .address').textContent()).to.equal(r.email);
       expect(await page.locator('.device').count()).to.equal(1);
       expect(await stateOf(page, r.device.id)).to.equal('Enrolled');
-      expect(await card(page, r.device.id).locator('.device-platform').textContent()).to.equal('iPhone or iPad');
+      expect(await card(page, r.device.id).locator('.device-platform').textContent()).to.equal('Windows PC');
       expect(await card(page, r.device.id).locator('svg.icon').count()).to.equal(1);
       expect(await card(page, r.device.id).locator('.device-state time').count()).to.equal(1);
       expect(
@@ -175,7 +175,7 @@ describe('the returning owner’s web pages, in Chromium', function () {
       expect(await stateOf(page, r.device.id)).to.equal('Enrolled');
       await expectGoodPage(page, 'owner-devices-removed');
 
-      const refused = await api.call('POST', `/api/provision/${link.split('/').pop()}/checkin`, { body: {} });
+      const refused = await api.call('GET', `/provision/${link.split('/').pop()}`);
       expect(refused.status, refused.text).to.equal(410);
 
       const gone = await page.goto(`/setup/${ORG}/devices/${macId}`);

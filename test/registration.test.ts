@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { atDevice, expectError, path, register, registrationHandle, uniqueEmail, verified } from './support/flow';
+import {
+  atDevice,
+  expectError,
+  path,
+  register,
+  registrationHandle,
+  uniqueEmail,
+  verified,
+  withDevice,
+} from './support/flow';
 import { codeIn, linkIn } from './support/smtp';
 import { system } from './support/system';
 
@@ -62,10 +71,10 @@ describe('a registration, end to end through HTTP', () => {
       .to.match(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
       .and.not.include('correct horse');
 
-    const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'macos' } });
+    const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'windows' } });
     expect(chosen.status, chosen.text).to.equal(201);
     const { device } = chosen.body;
-    expect(device).to.include({ platform: 'macos' });
+    expect(device).to.include({ platform: 'windows' });
     expect(device.provisioningUrl).to.match(/^http:\/\/app\.test\/provision\/[A-Za-z0-9_-]{43}$/);
     expect(device.instructions).to.be.an('array').with.length.greaterThan(1);
     expect(Date.parse(device.expiresAt)).to.be.closeTo(Date.now() + 60_000, 5_000);
@@ -73,9 +82,9 @@ describe('a registration, end to end through HTTP', () => {
     const row = await db.models.Device.findByPk(device.id);
     expect(row).to.deep.include({
       state: 'link-issued',
-      platform: 'macos',
-      name: 'acme macos',
-      description: 'macos devices of acme',
+      platform: 'windows',
+      name: 'acme windows',
+      description: 'windows devices of acme',
     });
     expect(row?.management).to.deep.equal({ wifi: { ssid: 'acme-corp' } });
     expect(row?.linkTokenHash).to.not.include(device.provisioningUrl.split('/').pop());
@@ -83,16 +92,19 @@ describe('a registration, end to end through HTTP', () => {
     const token = device.provisioningUrl.split('/').pop();
     const payload = await api.call('GET', `/provision/${token}`);
     expect(payload.status).to.equal(200);
-    expect(payload.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
-    expect(payload.text)
-      .to.include('<key>CheckInURL</key>')
-      .and.include(`http://app.test/api/provision/${token}/checkin`);
-    expect(payload.text).to.include('acme-corp');
+    expect(payload.headers.get('content-type')).to.match(/^application\/json/);
+    expect(payload.body).to.deep.equal({
+      platform: 'windows',
+      deviceId: device.id,
+      deviceName: 'acme windows',
+      checkInUrl: `http://app.test/api/provision/${token}/checkin`,
+      managementSettings: { wifi: { ssid: 'acme-corp' } },
+    });
 
     expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
 
     const checkIn = await api.call('POST', `/api/provision/${token}/checkin`, {
-      body: { deviceInfo: { model: 'MacBookAir10,1' } },
+      body: { deviceInfo: { model: 'Surface Laptop 5' } },
     });
     expect(checkIn.status, checkIn.text).to.equal(200);
     expect(checkIn.body).to.deep.equal({ deviceId: device.id, state: 'enrolled' });
@@ -101,16 +113,31 @@ describe('a registration, end to end through HTTP', () => {
     const done = await api.call('GET', path(r), { token: r.token });
     expect(done.body.step).to.equal('done');
     expect(done.body.devices).to.deep.equal([
-      { id: device.id, platform: 'macos', state: 'enrolled', expiresAt: device.expiresAt },
+      { id: device.id, platform: 'windows', state: 'enrolled', expiresAt: device.expiresAt },
     ]);
-    expect((await db.models.Device.findByPk(device.id))?.deviceInfo).to.deep.equal({ model: 'MacBookAir10,1' });
+    expect((await db.models.Device.findByPk(device.id))?.deviceInfo).to.deep.equal({ model: 'Surface Laptop 5' });
 
     const enrolled = await mail.nth(email, 2);
-    expect(enrolled.subject).to.equal('Your device is enrolled: acme macos');
+    expect(enrolled.subject).to.equal('Your device is enrolled: acme windows');
 
     expectError(await api.call('GET', `/provision/${token}`), 410, 'link_used');
     expectError(await api.call('POST', `/api/provision/${token}/checkin`, { body: {} }), 410, 'link_used');
     expect(mail.to(email)).to.have.length(2);
+  });
+
+  it('serves a Mac an Apple configuration profile: a SCEP identity, and MDM check-ins through this service', async () => {
+    const { api } = system();
+    const { linkToken: token, device } = await withDevice(api, 'acme', 'macos');
+    const payload = await api.call('GET', `/provision/${token}`);
+    expect(payload.status).to.equal(200);
+    expect(payload.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
+    const enrolment = encodeURIComponent(system().secrets.enrolmentId(device.id, 1));
+    expect(payload.text)
+      .to.include('<string>com.apple.security.scep</string>')
+      .and.include('<string>com.apple.mdm</string>')
+      .and.include(`http://app.test/mdm/checkin?enrolment=${enrolment}`);
+    // The link's token opens the profile only; the device never sends it back.
+    expect(payload.text).not.to.include(token);
   });
 
   it('sends Android enrolment by SMS through Twilio, and asks for a phone number first', async () => {

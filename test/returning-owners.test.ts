@@ -12,7 +12,7 @@ const checkIn = (api: ApiUnderTest, provisioningUrl: string) =>
 
 /** An owner whose first device, from the registration, is enrolled. */
 async function enrolledOwner(api = system().api) {
-  const r = await withDevice(api, ORG, 'ios');
+  const r = await withDevice(api, ORG, 'windows');
   expect((await checkIn(api, r.device.provisioningUrl)).status).to.equal(200);
   return r;
 }
@@ -66,26 +66,27 @@ describe('returning device owners', () => {
     expect(Date.parse(signedIn.body.expiresAt)).to.be.greaterThan(Date.now());
     const token = signedIn.body.token as string;
 
-    const mac = await addDevice(api, token, { platform: 'macos' });
-    expect(mac).to.include({ platform: 'macos' });
-    expect(mac.provisioningUrl).to.match(/^http:\/\/app\.test\/provision\/[A-Za-z0-9_-]+$/);
-    const run = temporal.client.workflow.getHandle(`device/${mac.id}`);
+    // Android, the other platform enrolled by the JSON check-in: the first device is a Windows PC.
+    const phone = await addDevice(api, token, { platform: 'android', phone: '+447700900322' });
+    expect(phone).to.include({ platform: 'android' });
+    expect(phone.provisioningUrl).to.match(/^http:\/\/app\.test\/provision\/[A-Za-z0-9_-]+$/);
+    const run = temporal.client.workflow.getHandle(`device/${phone.id}`);
     const { searchAttributes } = await run.describe();
     expect(searchAttributes).to.deep.include({ Organisation: [ORG], RegistrationEmail: [r.email] });
 
-    expect((await api.call('GET', `/provision/${tokenOf(mac.provisioningUrl)}`)).status).to.equal(200);
-    const checkedIn = await checkIn(api, mac.provisioningUrl);
+    expect((await api.call('GET', `/provision/${tokenOf(phone.provisioningUrl)}`)).status).to.equal(200);
+    const checkedIn = await checkIn(api, phone.provisioningUrl);
     expect(checkedIn.status, checkedIn.text).to.equal(200);
     expect(await run.result()).to.deep.equal({ state: 'enrolled' });
-    expect((await mail.nth(r.email, 3)).subject).to.equal(`Your device is enrolled: ${ORG} macos`);
+    expect((await mail.nth(r.email, 3)).subject).to.equal(`Your device is enrolled: ${ORG} android`);
 
     const mine = await me(api, token);
     expect(mine.status).to.equal(200);
     await expectSpec('GET', '/api/me', mine);
     expect(mine.body).to.deep.include({ email: r.email, organisation: ORG, firstName: 'Ada', lastName: 'Lovelace' });
     expect(mine.body.devices.map((d: { platform: string; state: string }) => [d.platform, d.state])).to.deep.equal([
-      ['ios', 'enrolled'],
-      ['macos', 'enrolled'],
+      ['windows', 'enrolled'],
+      ['android', 'enrolled'],
     ]);
     for (const device of mine.body.devices) expect(Date.parse(device.enrolledAt)).to.be.closeTo(Date.now(), 60_000);
   });
@@ -224,7 +225,7 @@ describe('returning device owners', () => {
     const shortLinks = await system().startApi({ timings: { linkTtlMs: 1_500 } });
     const r = await enrolledOwner();
     const token = await session(shortLinks, r.email);
-    const device = await addDevice(shortLinks, token, { platform: 'macos' });
+    const device = await addDevice(shortLinks, token, { platform: 'windows' });
     await temporal.client.workflow.getHandle(`device/${device.id}`).terminate('operator test');
     await sleep(1_600);
     expect(await deviceState(api, token, device.id)).to.equal('link-expired');
@@ -238,7 +239,7 @@ describe('returning device owners', () => {
     const { api, temporal } = system();
     const r = await enrolledOwner();
     const token = await session(api, r.email);
-    const device = await addDevice(api, token, { platform: 'macos' });
+    const device = await addDevice(api, token, { platform: 'windows' });
 
     const removed = await api.call('DELETE', `/api/me/devices/${device.id}`, { token });
     expect(removed.status, removed.text).to.equal(204);
@@ -262,7 +263,7 @@ describe('returning device owners', () => {
 
   it('sends back to the device step a registration whose first device was removed before it enrolled', async () => {
     const { api } = system();
-    const r = await withDevice(api, ORG, 'ios');
+    const r = await withDevice(api, ORG, 'windows');
     const token = await session(api, r.email);
     expect((await api.call('DELETE', `/api/me/devices/${r.device.id}`, { token })).status).to.equal(204);
     const status = await eventually(

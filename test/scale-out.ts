@@ -116,7 +116,7 @@ async function main() {
     const code = codeIn(await mail.nth(email, 1, 120_000));
     await post(`${next()}${id}/verify`, { code }, token);
     await post(`${next()}${id}/profile`, { firstName: 'Scale', lastName: 'Out', password: 'a long passphrase' }, token);
-    const chosen = await post(`${next()}${id}/devices`, { platform: 'ios' }, token);
+    const chosen = await post(`${next()}${id}/devices`, { platform: 'windows' }, token);
     return {
       workflowId: `registration/${created.organisation}/${email}`,
       link: (chosen.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string,
@@ -223,7 +223,7 @@ async function main() {
       fetch(`${urls[i % 2]}/api/me/devices`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}` },
-        body: JSON.stringify({ platform: 'ios' }),
+        body: JSON.stringify({ platform: 'windows' }),
       }).then((response) => response.status),
     ),
   );

@@ -18,7 +18,10 @@ const deviceTemplate = (platform: string) => ({
   platform,
   groups: ['fleet'],
   description: `${platform} devices`,
-  management: { wifi: { ssid: 'corp' } },
+  // Apple templates are typed settings (MDM payloads); the others are free-form.
+  management: ['ios', 'macos'].includes(platform)
+    ? { passcode: { minLength: 6 }, restrictions: { allowCamera: false } }
+    : { wifi: { ssid: 'corp' } },
 });
 
 /** A call to the settings API, checked against the OpenAPI document on the way. */
@@ -252,6 +255,47 @@ describe('settings API', () => {
         body: { ...deviceTemplate('ios'), management: { blob: 'x'.repeat(100_000) } },
       });
       expectError(huge, 413, 'payload_too_large');
+    });
+
+    it('types Apple templates: refusals name the setting; a Wi-Fi password is never shown back and kept on replace', async () => {
+      const path = '/api/organisations/set-b/device-templates';
+      const template = '/api/organisations/{slug}/device-templates';
+      const refused = async (management: unknown, field: string) => {
+        const answer = await supervisor.post(path, { ...deviceTemplate('ios'), management }, template);
+        expectError(answer, 400, 'invalid_request');
+        expect(answer.body.error.message).to.include(field);
+      };
+      await refused({ wifi: { ssid: 'corp', security: 'WPA2' } }, 'management.wifi.password');
+      await refused({ wifi: { ssid: 'x'.repeat(33), security: 'None' } }, 'management.wifi.ssid');
+      await refused({ passcode: { minLength: 40 } }, 'management.passcode.minLength');
+      await refused({ camera: false }, 'management');
+      // The same free-form settings stay fine for a platform that is not managed through Apple's MDM.
+      expect(
+        (await supervisor.post(path, { ...deviceTemplate('windows'), management: { camera: false } }, template)).status,
+      ).to.equal(201);
+
+      const wifi = { ssid: 'corp', security: 'WPA2', password: 'corp-wifi-secret' };
+      const made = await supervisor.post(path, { ...deviceTemplate('ios'), management: { wifi } }, template);
+      expect(made.status, made.text).to.equal(201);
+      expect(made.text).not.to.include(wifi.password);
+      expect(made.body.management.wifi).to.deep.equal({ ssid: 'corp', security: 'WPA2', passwordSet: true });
+      const one = `${path}/${made.body.id}`;
+      const replaced = await supervisor.put(
+        one,
+        { ...deviceTemplate('ios'), name: 'Renamed', management: { wifi: { ssid: 'corp', security: 'WPA2' } } },
+        `${template}/{id}`,
+      );
+      expect(replaced.status, replaced.text).to.equal(200);
+      const stored = await system().db.models.DeviceTemplate.findByPk(made.body.id);
+      expect(stored?.management).to.deep.equal({ wifi });
+      // Another network needs its own password.
+      const otherNetwork = await supervisor.put(
+        one,
+        { ...deviceTemplate('ios'), management: { wifi: { ssid: 'guest', security: 'WPA2' } } },
+        `${template}/{id}`,
+      );
+      expectError(otherNetwork, 400, 'invalid_request');
+      expect((await supervisor.delete(one, `${template}/{id}`)).status).to.equal(204);
     });
 
     it('will not enable an organisation without an account template', async () => {

@@ -51,12 +51,12 @@ describe('the web pages, in Chromium', function () {
     await browser?.close();
   });
 
-  it('takes an iPhone owner from /setup to an enrolled device, every page accessible and photographed', async () => {
+  it('takes a Windows PC owner from /setup to an enrolled device, every page accessible and photographed', async () => {
     const { api } = system();
     await system().setSystem({ defaultOrganisation: ORG });
     try {
       await visiting(browser, async (page) => {
-        const email = uniqueEmail('web.ios');
+        const email = uniqueEmail('web.windows');
         await page.goto('/setup');
         expect(pathOf(page)).to.equal(`/setup/${ORG}`);
         expect(await page.locator('h1').textContent()).to.equal(`Register with Org ${ORG}`);
@@ -108,11 +108,11 @@ describe('the web pages, in Chromium', function () {
         expect(await errorOf(page, '#field-platform')).to.include('Choose a device type');
         await expectGoodPage(page, 'device-none-chosen');
 
-        await chooseDevice(page, 'ios');
+        await chooseDevice(page, 'windows');
         expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
-        expect(await page.locator('h1').textContent()).to.equal('Set up your iPhone or iPad');
-        await expectGoodPage(page, 'provision-ios');
-        const link = await expectProvisioning(page, 'ios');
+        expect(await page.locator('h1').textContent()).to.equal('Set up your Windows PC');
+        await expectGoodPage(page, 'provision-windows');
+        const link = await expectProvisioning(page, 'windows');
 
         const token = link.split('/').pop();
         expect((await api.call('GET', `/provision/${token}`)).status).to.equal(200);
@@ -127,7 +127,15 @@ describe('the web pages, in Chromium', function () {
     }
   });
 
-  // Windows: in the test with JavaScript off.
+  // The Apple platforms' provisioning pages, up to the link (no check-in).
+  it('sets up an iPhone or iPad', async () => {
+    await visiting(browser, async (page) => {
+      await toProvisioning(page, ORG, uniqueEmail('web.ios'), 'ios');
+      expect(await page.locator('h1').textContent()).to.equal('Set up your iPhone or iPad');
+      await expectProvisioning(page, 'ios');
+    });
+  });
+
   it('sets up a Mac', async () => {
     await visiting(browser, async (page) => {
       await toProvisioning(page, ORG, uniqueEmail('web.macos'), 'macos');
@@ -239,7 +247,7 @@ describe('the web pages, in Chromium', function () {
 
       await page.goto(`/setup/${ORG}`);
       await fillProfile(page);
-      await chooseDevice(page, 'ios');
+      await chooseDevice(page, 'windows');
       const link = await page.getByRole('link', { name: 'Open the provisioning link' }).getAttribute('href');
 
       page = await reopen();

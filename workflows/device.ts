@@ -1,6 +1,17 @@
-import { allHandlersFinished, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { MDM_MANAGED } from '../lib/platforms';
 import { domainError, unwrapDomainError } from './errors';
+import { managedDevice } from './managed-device';
 import {
   checkInUpdate,
   type DeviceInput,
@@ -8,11 +19,16 @@ import {
   type DeviceState,
   deviceLinkUpdate,
   deviceStateQuery,
+  managedDeviceWorkflowId,
   removeDeviceUpdate,
 } from './messages';
+import { searchAttributesOf } from './search-attributes';
 import { stepActivities } from './util';
 
 const steps = () => stepActivities<Activities>();
+/** Runs before Apple MDM ended at enrolment for every platform; they replay on that path. */
+export const APPLE_MDM_PATCH = 'apple-mdm-v1';
+const DAY_MS = 86_400_000;
 const { sendProvisioningSms, sendEnrolledMail } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: ['invalid_phone'] },
@@ -125,6 +141,23 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
   if (!settledInTime) await condition(() => writing === undefined);
   if (state === 'enrolled') {
     await sendEnrolledMail({ email, deviceId: device.id, deviceName: deviceName as string });
+    if (MDM_MANAGED.has(device.platform) && patched(APPLE_MDM_PATCH)) {
+      // The device's life under management outlives this link's run (and the registration waiting for it).
+      await startChild(managedDevice, {
+        workflowId: managedDeviceWorkflowId(device.id),
+        args: [
+          {
+            organisation: input.organisation,
+            email,
+            deviceId: device.id,
+            linkNumber: device.linkNumber,
+            settingsTimeoutMs: input.settingsTimeoutMs ?? DAY_MS,
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: searchAttributesOf(input.organisation, email, 'done'),
+      });
+    }
   } else if (state === 'link-issued') {
     state = 'link-expired';
     await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });

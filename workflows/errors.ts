@@ -38,6 +38,10 @@ export const ERROR_CODES = [
   'device_limit_reached',
   'device_not_found',
   'unavailable',
+  'enrolment_not_found',
+  'invalid_signature',
+  'stale_event',
+  'replayed_event',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /**
  * Every message of the registration and device workflows, declared once and shared by the workflows and the API.
@@ -21,6 +21,8 @@ export interface FlowTimings {
   maxResends: number;
   /** How long before a provisioning link expires its owner is reminded; absent in runs started before reminders. */
   linkReminderMs?: number;
+  /** How long a managed device's run waits for its answer to the settings command; absent in runs before Apple MDM. */
+  settingsTimeoutMs?: number;
 }
 
 export interface RegistrationInput {
@@ -50,7 +52,11 @@ export interface ChooseDeviceArgs extends Caller {
   phone?: string;
 }
 
-export type DeviceState = 'link-issued' | 'enrolled' | 'link-expired' | 'removed';
+/** `unenrolled`: an MDM-managed device that checked out (its management profile was removed on the device). */
+export type DeviceState = 'link-issued' | 'enrolled' | 'link-expired' | 'removed' | 'unenrolled';
+
+/** Whether the device template's settings are on an MDM-managed device: queued, answered yes, or answered no. */
+export type SettingsStatus = 'pending' | 'applied' | 'failed';
 
 export interface IssuedDevice {
   id: string;
@@ -91,6 +97,18 @@ export interface DeviceInput {
   record?: { kind: 'create'; userId: number } | { kind: 'relink' };
   /** When to remind the owner before the link expires; absent in runs started before reminders. */
   reminderBeforeMs?: number;
+  /** MDM-managed devices: how long to wait for the device's answer to the settings command before saying so. */
+  settingsTimeoutMs?: number;
+}
+
+export interface ManagedDeviceInput {
+  organisation: string;
+  email: string;
+  deviceId: string;
+  /** The link the device enrolled through: its enrolment id, and its commands' UUIDs, derive from it. */
+  linkNumber: number;
+  /** How long to wait for the device's answer to the settings command (and for its check-out after a removal). */
+  settingsTimeoutMs: number;
 }
 
 export interface DeviceOutcome {
@@ -99,6 +117,15 @@ export interface DeviceOutcome {
 }
 
 export const checkInUpdate = defineUpdate<DeviceOutcome, [{ deviceInfo?: Record<string, unknown> }]>('checkIn');
+/** An MDM-managed device checked out (NanoMDM took its CheckOut): it is unenrolled and its run ends. */
+export const checkOutUpdate = defineUpdate<DeviceOutcome>('checkOut');
+/** The device's answer to the settings command (NanoMDM's webhook): Acknowledged, or Error with Apple's error chain. */
+export interface SettingsResult {
+  commandUuid: string;
+  status: 'Acknowledged' | 'Error';
+  errorChain?: unknown[];
+}
+export const settingsResultSignal = defineSignal<[SettingsResult]>('settingsResult');
 export const deviceStateQuery = defineQuery<DeviceState>('deviceState');
 /** The run's link once its record is ready: what the API asks with update-with-start when an owner adds a device. */
 export const deviceLinkUpdate = defineUpdate<{ device: IssuedDevice; deviceName: string }>('link');
@@ -118,5 +145,6 @@ export const confirmResetUpdate = defineUpdate<void, [{ codeHash: string; passwo
 /** Workflow ids: what operators see and search by, and what makes the same address resume its registration. */
 export const registrationWorkflowId = (organisation: string, email: string) => `registration/${organisation}/${email}`;
 export const deviceWorkflowId = (deviceId: string) => `device/${deviceId}`;
+export const managedDeviceWorkflowId = (deviceId: string) => `managed-device/${deviceId}`;
 export const passwordResetWorkflowId = (organisation: string, email: string) =>
   `password-reset/${organisation}/${email}`;

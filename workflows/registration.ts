@@ -190,6 +190,7 @@ export async function registration({ organisation, email, timings }: Registratio
               deviceName: name,
               smsPhone: smsPhoneFor(platform, phone, account?.phone),
               reminderBeforeMs: timings.linkReminderMs,
+              settingsTimeoutMs: timings.settingsTimeoutMs,
             },
           ],
           typedSearchAttributes: searchAttributesOf(organisation, email, 'provision'),

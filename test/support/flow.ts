@@ -42,7 +42,12 @@ export async function atDevice(api: ApiUnderTest, organisation: string, phone?: 
   return r;
 }
 
-export async function withDevice(api: ApiUnderTest, organisation: string, platform: Platform = 'ios', phone?: string) {
+export async function withDevice(
+  api: ApiUnderTest,
+  organisation: string,
+  platform: Platform = 'windows',
+  phone?: string,
+) {
   const r = await atDevice(api, organisation, phone);
   const answer = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform } });
   expect(answer.status, answer.text).to.equal(201);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { type Activities, createActivities } from '../../activities';
@@ -12,9 +13,12 @@ import { createTwilioSms } from '../../activities/sms';
 import { createAuth } from '../../api/auth';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
+import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../../lib/apple-engines';
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import type { AppleMdm } from '../../lib/nanomdm';
+import { MDM_MANAGED } from '../../lib/platforms';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
@@ -25,6 +29,44 @@ import { MailCatcher } from './smtp';
 import { TwilioFake } from './twilio-fake';
 
 export const TASK_QUEUE = 'test-self-service-setup';
+export const APPLE_KEYS = {
+  nanomdmApiKey: 'nanomdm-api-key-for-tests',
+  webhookKey: 'nanomdm-webhook-key-for-tests',
+  scepVerifyKey: 'scep-verify-key-for-tests',
+};
+
+/** NanoMDM and scepserver from the project's binaries (npm install builds them), calling `apiUrl` back. */
+async function startTestAppleEngines(dir: string, apiUrl: string) {
+  const found = findAppleEngineBinaries();
+  if ('off' in found) throw new Error(`the tests need the Apple engines: ${found.off}`);
+  const running = await startAppleEngines({
+    binaries: found.binaries,
+    dir,
+    apiKey: APPLE_KEYS.nanomdmApiKey,
+    webhookUrl: `${apiUrl}/mdm/webhook`,
+    webhookKey: APPLE_KEYS.webhookKey,
+    verifier: { url: `${apiUrl}/mdm/scep-verify`, key: APPLE_KEYS.scepVerifyKey },
+  });
+  const apple: AppleMdm = {
+    nanomdmUrl: running.nanomdmUrl,
+    scepUrl: running.scepUrl,
+    ...APPLE_KEYS,
+    topic: 'com.apple.mgmt.External.self-service-setup-tests',
+    push: false,
+  };
+  return { running, apple };
+}
+
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 export const CODEC_KEYS = parseCodecKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
 export const SUPERVISOR_TOKEN = 'supervisor-token-for-tests-only';
 export const UI_ORIGIN = 'http://localhost:8233';
@@ -40,6 +82,7 @@ export const TEST_TIMINGS: FlowTimings = {
   maxCodeAttempts: 5,
   maxResends: 3,
   linkReminderMs: 20_000,
+  settingsTimeoutMs: 60_000,
 };
 
 export const TEST_OWNER_RULES: OwnerRules = {
@@ -100,10 +143,24 @@ export class ApiUnderTest {
     return { status: response.status, headers: response.headers, body, text };
   }
 
+  address?: AddressInfo;
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+    });
+  }
+
+  /** This process goes away (connections refused) until `resume`, on the same address. */
+  pause(): Promise<void> {
+    return this.close();
+  }
+
+  resume(): Promise<void> {
+    const { port, address } = this.address as AddressInfo;
+    return new Promise((resolve) => {
+      this.server.listen(port, address, () => resolve());
     });
   }
 }
@@ -119,21 +176,30 @@ export class TestSystem {
   readonly dataDir = mkdtempSync(path.join(tmpdir(), 'sss-test-'));
   db!: Database;
   temporal!: TemporalConnections;
+  /** NanoMDM and the SCEP server, real, on loopback. */
+  engines!: RunningAppleEngines;
+  apple!: AppleMdm;
   activities!: Activities;
   api!: ApiUnderTest;
   private worker!: Worker;
   private workerRun!: Promise<void>;
+  private workflowBundle!: Awaited<ReturnType<typeof bundleWorkflows>>;
   private apis: ApiUnderTest[] = [];
 
   async start(): Promise<void> {
     const [smtpUrl] = await Promise.all([this.mail.start(), this.twilio.start()]);
-    const [db, temporal, workflowBundle] = await Promise.all([
+    // The engines call the main API back (webhook, SCEP challenge check): its port is chosen before either starts.
+    const apiPort = await freeLoopbackPort();
+    const [db, temporal, workflowBundle, engines] = await Promise.all([
       openDatabase(`sqlite:${path.join(this.dataDir, 'app.sqlite')}`),
       startDevServer({ namespace: 'default', dataConverter: encryptingDataConverter(CODEC_KEYS) }),
       bundleWorkflows(),
+      startTestAppleEngines(path.join(this.dataDir, 'apple'), `http://127.0.0.1:${apiPort}`),
     ]);
     this.db = db;
     this.temporal = temporal;
+    this.engines = engines.running;
+    this.apple = engines.apple;
     this.activities = createActivities({
       models: db.models,
       mailer: createSmtpMailer(smtpUrl, 'Self-Service Setup <no-reply@test.invalid>'),
@@ -143,6 +209,7 @@ export class TestSystem {
       ),
       secrets: this.secrets,
       publicUrl: 'http://app.test',
+      apple: this.apple,
     });
     this.worker = await createWorker({
       connection: temporal.nativeConnection,
@@ -152,10 +219,17 @@ export class TestSystem {
       dataConverter: encryptingDataConverter(CODEC_KEYS),
       workflowBundle,
     });
+    this.workflowBundle = workflowBundle;
     this.workerRun = this.worker.run();
     await db.models.SystemSettings.create({ deviceSetupEnabled: true, defaultOrganisationId: null, platforms: {} });
     await createAuth(db.models, this.secrets).bootstrapSupervisor(SUPERVISOR_TOKEN);
-    this.api = await this.startApi();
+    this.api = await this.startApi({ port: apiPort });
+  }
+
+  /** An API whose public URL is its own address: what a simulated device, which follows the links, talks to. */
+  async startDeviceFacingApi(overrides: Parameters<TestSystem['startApi']>[0] = {}): Promise<ApiUnderTest> {
+    const port = await freeLoopbackPort();
+    return this.startApi({ ...overrides, port, publicUrl: `http://127.0.0.1:${port}` });
   }
 
   async startApi(
@@ -171,14 +245,21 @@ export class TestSystem {
       devOutbox?: boolean;
       /** Where this API logs (silent by default); a test that reads the log passes its own. */
       logger?: Logger;
+      /** A port chosen beforehand (the engines call it back); any free one otherwise. */
+      port?: number;
+      /** Apple enrolment as this API sees it: the test system's engines unless a test turns it off. */
+      apple?: AppleMdm | 'off';
+      /** Another Temporal client (one that reaches no server, say). */
+      client?: Client;
     } = {},
   ): Promise<ApiUnderTest> {
     const deps: ServiceDeps = {
-      client: this.temporal.client,
+      client: overrides.client ?? this.temporal.client,
       models: this.db.models,
       rateLimitStore: this.db.rateLimitStore,
       secrets: this.secrets,
       logger: overrides.logger ?? createLogger('silent'),
+      apple: overrides.apple === 'off' ? undefined : (overrides.apple ?? this.apple),
       config: {
         publicUrl: overrides.publicUrl ?? 'http://app.test',
         taskQueue: TASK_QUEUE,
@@ -195,11 +276,28 @@ export class TestSystem {
       },
     };
     const server = await new Promise<Server>((resolve) => {
-      const s = createApp(deps).listen(0, overrides.host ?? '127.0.0.1', () => resolve(s));
+      const s = createApp(deps).listen(overrides.port ?? 0, overrides.host ?? '127.0.0.1', () => resolve(s));
     });
     const api = new ApiUnderTest(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // Settled by now: a test may stop and start the server again on the same address.
+    api.address = server.address() as AddressInfo;
     this.apis.push(api);
     return api;
+  }
+
+  /** Stops the worker as a crash would leave things (its tasks unfinished) and starts a new one in its place. */
+  async restartWorker(): Promise<void> {
+    this.worker.shutdown();
+    await this.workerRun;
+    this.worker = await createWorker({
+      connection: this.temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      activities: this.activities,
+      dataConverter: encryptingDataConverter(CODEC_KEYS),
+      workflowBundle: this.workflowBundle,
+    });
+    this.workerRun = this.worker.run();
   }
 
   async stop(): Promise<void> {
@@ -207,6 +305,7 @@ export class TestSystem {
     this.worker.shutdown();
     await this.workerRun;
     await this.temporal.close();
+    await this.engines.stop();
     await this.db.close();
     await Promise.all([this.mail.stop(), this.twilio.stop()]);
     rmSync(this.dataDir, { recursive: true, force: true });
@@ -269,7 +368,13 @@ export class TestSystem {
         platform,
         groups: [`${platform}-fleet`],
         description: `${platform} devices of ${slug}`,
-        management: { wifi: { ssid: `${slug}-corp` } },
+        // Apple templates are typed (lib/apple-settings.ts); the others are free-form until they are too.
+        management: MDM_MANAGED.has(platform)
+          ? {
+              passcode: { minLength: 6 },
+              wifi: { ssid: `${slug}-corp`, security: 'WPA2', password: 'corp-wifi-secret' },
+            }
+          : { wifi: { ssid: `${slug}-corp` } },
       });
       await models.OrganisationDeviceTemplate.create({
         organisationId: organisation.id,

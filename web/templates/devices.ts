@@ -1,5 +1,5 @@
 import type { OwnedDevice } from '../../services/owner-devices';
-import type { DeviceState } from '../../workflows/messages';
+import type { DeviceState, SettingsStatus } from '../../workflows/messages';
 import { html, type SafeHtml } from '../html';
 import { moment, notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
@@ -12,6 +12,13 @@ const STATE_WORDS: Record<DeviceState, string> = {
   enrolled: 'Enrolled',
   'link-expired': 'Link expired',
   removed: 'Removed',
+  unenrolled: 'Unenrolled',
+};
+
+const SETTINGS_WORDS: Record<SettingsStatus, string> = {
+  pending: 'Settings are waiting for the device',
+  applied: 'Settings applied',
+  failed: 'Settings not applied',
 };
 
 /** When what the state says happened, or will: the words after the state's own ("Enrolled on …"). */
@@ -25,7 +32,18 @@ function stateDetail(device: OwnedDevice): SafeHtml | string | undefined {
       return device.enrolledAt && html`on ${moment(device.enrolledAt)}`;
     case 'removed':
       return device.removedAt && html`on ${moment(device.removedAt)}`;
+    case 'unenrolled':
+      return device.unenrolledAt && html`– its management profile was removed on ${moment(device.unenrolledAt)}`;
   }
+}
+
+/** An MDM-managed device's settings: whether the device has taken them, and the device's own reason if not. */
+function settingsLine(device: OwnedDevice): SafeHtml | undefined {
+  const settings = device.settings;
+  if (!settings || device.state === 'removed') return undefined;
+  return html`<p class="device-settings settings-${settings.status}">${SETTINGS_WORDS[settings.status]}${
+    settings.error && html`: ${settings.error}`
+  }</p>`;
 }
 
 /** A control's words, with the device's name for screen readers (who hear the buttons of every device in a list). */
@@ -50,6 +68,7 @@ function deviceCard(base: string, device: OwnedDevice, csrf: string): SafeHtml {
 <div class="device-head">${icon}<div><h2 class="device-name">${device.name}</h2>
 <p class="device-platform">${name}</p></div></div>
 <p class="device-state"><span class="state state-${device.state}">${STATE_WORDS[device.state]}</span> ${stateDetail(device)}</p>
+${settingsLine(device)}
 ${actions.length > 0 && html`<div class="device-actions">${actions}</div>`}
 </li>`;
 }

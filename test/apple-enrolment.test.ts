@@ -1,0 +1,479 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { expect } from 'chai';
+import plist from 'plist';
+import { type DeviceHttpError, type MdmCommand, SimulatedAppleDevice } from './support/apple-device';
+import { eventually, expectError, path, withDevice } from './support/flow';
+import { expectSpec } from './support/openapi';
+import { APPLE_KEYS, type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
+
+const ORG = 'apple-org';
+const WIFI_PASSWORD = 'corp-wifi-passphrase-42';
+const MANAGEMENT = {
+  passcode: { minLength: 6, requireAlphanumeric: true },
+  wifi: { ssid: 'Corp Wi-Fi', security: 'WPA2', password: WIFI_PASSWORD },
+  restrictions: { allowCamera: false },
+};
+const PASSWORD = 'a long passphrase';
+
+type Dict = Record<string, unknown>;
+/** A profile's payload of a type (the MDM payload's keys, or the SCEP payload's with its own PayloadContent). */
+const payloadOf = (profile: { PayloadContent: readonly unknown[] }, type: string) =>
+  profile.PayloadContent.find((payload) => (payload as Dict).PayloadType === type) as Dict & { PayloadContent: Dict };
+
+/** iPhones, iPads and Macs enrol for real (issue 15): the simulated device against NanoMDM and scepserver. */
+describe('Apple enrolment through NanoMDM and SCEP', function () {
+  this.timeout(60_000);
+  let api: ApiUnderTest;
+  const devices: SimulatedAppleDevice[] = [];
+  const newDevice = (options?: ConstructorParameters<typeof SimulatedAppleDevice>[0]) => {
+    const device = new SimulatedAppleDevice(options);
+    devices.push(device);
+    return device;
+  };
+
+  before(async () => {
+    const { deviceTemplates } = await system().createOrganisation(ORG, { platforms: ['ios', 'macos', 'windows'] });
+    for (const platform of ['ios', 'macos'] as const) {
+      await system().db.models.DeviceTemplate.update(
+        { management: MANAGEMENT },
+        { where: { id: deviceTemplates.get(platform) as number } },
+      );
+    }
+    api = await system().startDeviceFacingApi();
+  });
+  after(() => {
+    for (const device of devices) device.cleanup();
+  });
+
+  const registration = (r: { organisation: string; email: string }) =>
+    system().temporal.client.workflow.getHandle(`registration/${r.organisation}/${r.email}`);
+  const managed = (deviceId: string) => system().temporal.client.workflow.getHandle(`managed-device/${deviceId}`);
+  const record = (deviceId: string) => system().db.models.Device.findByPk(deviceId);
+
+  /** An owner at the provision step with an iPhone's link, through the API. */
+  const iphoneLink = () => withDevice(api, ORG, 'ios');
+
+  const ownerSession = async (email: string) => {
+    const answer = await api.call('POST', '/api/session', { body: { organisation: ORG, email, password: PASSWORD } });
+    expect(answer.status, answer.text).to.equal(200);
+    return answer.body.token as string;
+  };
+
+  /** The device takes every command queued for it, answering each as told; returns them. */
+  const commandsOf = (device: SimulatedAppleDevice, answer?: Parameters<SimulatedAppleDevice['processCommands']>[0]) =>
+    device.processCommands(answer);
+
+  describe('the profile', () => {
+    it('is a signed-by-nobody configuration profile with a SCEP identity and NanoMDM behind our check-in', async () => {
+      const r = await iphoneLink();
+      const response = await fetch(r.device.provisioningUrl);
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
+      const profile = plist.parse(await response.text()) as { PayloadContent: Dict[] };
+      const [scep, mdm] = ['com.apple.security.scep', 'com.apple.mdm'].map((type) => payloadOf(profile, type));
+      const enrolmentId = system().secrets.enrolmentId(r.device.id, 1);
+      expect(scep.PayloadContent.URL).to.equal(`${api.url}/mdm/scep`);
+      expect(scep.PayloadContent.Challenge).to.equal(system().secrets.scepChallenge(enrolmentId));
+      expect(mdm.IdentityCertificateUUID).to.equal(scep.PayloadUUID);
+      expect(mdm.CheckInURL).to.equal(`${api.url}/mdm/checkin?enrolment=${encodeURIComponent(enrolmentId)}`);
+      expect(mdm.ServerURL).to.equal(`${api.url}/mdm/connect?enrolment=${encodeURIComponent(enrolmentId)}`);
+      expect(mdm.Topic).to.equal(system().apple.topic);
+      expect(mdm).to.include({ SignMessage: true, CheckOutWhenRemoved: true });
+      // Downloading again gives the same profile (the same enrolment and challenge).
+      expect(plist.parse(await (await fetch(r.device.provisioningUrl)).text())).to.deep.equal(profile);
+    });
+
+    it('the JSON check-in no longer enrols Apple devices', async () => {
+      const r = await iphoneLink();
+      expectError(await api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} }), 409, 'wrong_step');
+      expect((await record(r.device.id))?.state).to.equal('link-issued');
+    });
+  });
+
+  describe('an iPhone enrols, gets its settings and leaves', () => {
+    it('reaches done only through the device, then the settings are applied and shown', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.openLink(r.device.provisioningUrl);
+      await iphone.getIdentity();
+      expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+      // Authenticated is not enrolled: the registration waits for TokenUpdate.
+      expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
+      expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
+      const status = await eventually(
+        () => api.call('GET', path(r), { token: r.token }),
+        (answer) => answer.body.step === 'done',
+      );
+      expect(status.body.step).to.equal('done');
+      const stored = await record(r.device.id);
+      expect(stored?.state).to.equal('enrolled');
+      expect(stored?.deviceInfo).to.include({ udid: iphone.udid, serialNumber: iphone.serialNumber });
+
+      // The settings arrive as one InstallProfile with the three payloads.
+      const commands = await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+      );
+      expect(commands.map((command) => command.Command.RequestType)).to.deep.equal(['InstallProfile']);
+      const installed = [...iphone.installedProfiles.values()][0];
+      expect(installed.PayloadContent.map((payload: { PayloadType: string }) => payload.PayloadType)).to.have.members([
+        'com.apple.mobiledevice.passwordpolicy',
+        'com.apple.wifi.managed',
+        'com.apple.applicationaccess',
+      ]);
+
+      const token = await ownerSession(r.email);
+      const mine = await eventually(
+        () => api.call('GET', '/api/me', { token }),
+        (answer) => answer.body.devices?.[0]?.settings?.status === 'applied',
+      );
+      expect(mine.body.devices[0]).to.deep.include({ state: 'enrolled', settings: { status: 'applied' } });
+      expectSpec('get', '/api/me', mine);
+      const listed = await api.call('GET', `/api/organisations/${ORG}/devices`, { token: SUPERVISOR_TOKEN });
+      expectSpec('get', '/api/organisations/{slug}/devices', listed);
+      const row = listed.body.devices.find((device: { id: string }) => device.id === r.device.id);
+      expect(row.settings).to.deep.equal({ status: 'applied', errorChain: null, error: null });
+      expect(row.deviceInfo).to.include({ udid: iphone.udid });
+
+      // Removed on the device: CheckOut, unenrolled, and the run managing it ends.
+      expect((await iphone.removeProfile())?.status).to.equal(200);
+      expect((await record(r.device.id))?.state).to.equal('unenrolled');
+      expect((await managed(r.device.id).result()).state).to.equal('unenrolled');
+      const after = await api.call('GET', '/api/me', { token });
+      expect(after.body.devices[0].state).to.equal('unenrolled');
+      expect(after.body.devices[0].unenrolledAt).to.be.a('string');
+    });
+
+    it('an Error answer shows as failed with the device’s own reason', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      const errorChain = [
+        {
+          ErrorCode: 4001,
+          ErrorDomain: 'MCProfileErrorDomain',
+          LocalizedDescription: 'The passcode policy is not allowed.',
+        },
+      ];
+      await eventually(
+        () => commandsOf(iphone, () => ({ errorChain })),
+        (received) => received.length > 0,
+      );
+      const token = await ownerSession(r.email);
+      const mine = await eventually(
+        () => api.call('GET', '/api/me', { token }),
+        (answer) => answer.body.devices?.[0]?.settings?.status === 'failed',
+      );
+      expect(mine.body.devices[0].settings).to.deep.equal({
+        status: 'failed',
+        error: 'The passcode policy is not allowed. (MCProfileErrorDomain 4001)',
+      });
+    });
+
+    it('removing it in My devices sends RemoveProfile; its CheckOut then shows it let go', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+      );
+      const token = await ownerSession(r.email);
+      expect((await api.call('DELETE', `/api/me/devices/${r.device.id}`, { token })).status).to.equal(204);
+      expect((await record(r.device.id))?.state).to.equal('removed');
+      const commands = await commandsOf(iphone);
+      expect(commands.map((command: MdmCommand) => command.Command.RequestType)).to.deep.equal(['RemoveProfile']);
+      expect(iphone.enrolled).to.equal(false);
+      const stored = await eventually(
+        () => record(r.device.id),
+        (device) => Boolean(device?.unenrolledAt),
+      );
+      expect(stored?.state).to.equal('removed');
+      expect(stored?.unenrolledAt).to.be.instanceOf(Date);
+      expect((await managed(r.device.id).result()).state).to.equal('removed');
+    });
+
+    it('a Mac enrols the same way, with its model', async () => {
+      const r = await withDevice(api, ORG, 'macos');
+      const mac = newDevice({ productName: 'Mac14,7' });
+      await mac.enrol(r.device.provisioningUrl);
+      const stored = await eventually(
+        () => record(r.device.id),
+        (device) => device?.state === 'enrolled',
+      );
+      expect(stored?.deviceInfo).to.include({ udid: mac.udid, model: mac.model });
+      expect((await registration(r).result()).step).to.equal('done');
+    });
+  });
+
+  describe('one link, one enrolment', () => {
+    it('a second device with the same profile gets no identity', async () => {
+      const r = await iphoneLink();
+      const first = newDevice();
+      await first.openLink(r.device.provisioningUrl);
+      await first.getIdentity();
+      const second = newDevice();
+      second.profile = first.profile;
+      const refused = await second.getIdentity().then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(refused, 'SCEP issued a second identity for one challenge').to.be.instanceOf(Error);
+      expect(refused?.message).to.match(/badRequest/);
+    });
+
+    it('a challenge made up or taken from another link is refused', async () => {
+      const r = await iphoneLink();
+      const other = await iphoneLink();
+      const device = newDevice();
+      const profile = await device.openLink(r.device.provisioningUrl);
+      const otherProfile = await newDevice().openLink(other.device.provisioningUrl);
+      const scep = (p: typeof profile) => payloadOf(p, 'com.apple.security.scep').PayloadContent;
+      scep(profile).Challenge = scep(otherProfile).Challenge;
+      expect(
+        await device.getIdentity().then(
+          () => 'issued',
+          () => 'refused',
+        ),
+      ).to.equal('refused');
+    });
+
+    it('after enrolment the link is used: a second device cannot even download the profile', async () => {
+      const r = await iphoneLink();
+      await newDevice().enrol(r.device.provisioningUrl);
+      await eventually(
+        () => record(r.device.id),
+        (device) => device?.state === 'enrolled',
+      );
+      const error = (await newDevice()
+        .openLink(r.device.provisioningUrl)
+        .catch((e: DeviceHttpError) => e)) as DeviceHttpError;
+      expect(error.status).to.equal(410);
+    });
+
+    it('a check-in signed for another enrolment is refused before NanoMDM sees it', async () => {
+      const mine = await iphoneLink();
+      const theirs = await iphoneLink();
+      const device = newDevice();
+      await device.openLink(mine.device.provisioningUrl);
+      await device.getIdentity();
+      const theirProfile = await newDevice().openLink(theirs.device.provisioningUrl);
+      device.profile = theirProfile; // my identity, their check-in URL
+      const answer = await device.checkIn('Authenticate');
+      expect(answer.status).to.equal(403);
+      expect((await record(theirs.device.id))?.deviceInfo).to.equal(null);
+    });
+  });
+
+  describe('nothing lost between NanoMDM and us', () => {
+    it('NanoMDM down while the device checks in: it is told to retry, and its retry enrols it', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.openLink(r.device.provisioningUrl);
+      await iphone.getIdentity();
+      expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+      await system().engines.nanomdm.stop();
+      try {
+        const refused = await iphone.checkIn('TokenUpdate');
+        expect(refused.status).to.equal(503);
+        expect((await record(r.device.id))?.state).to.equal('link-issued');
+      } finally {
+        await system().engines.nanomdm.start();
+      }
+      expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
+      expect((await registration(r).result()).step).to.equal('done');
+    });
+
+    it('our API cannot record a TokenUpdate NanoMDM took: the device retries, through another API process, and it is recorded', async () => {
+      const r = await iphoneLink();
+      // An API process whose Temporal is gone (a scaled-out one cut off): NanoMDM takes the check-in, we cannot record it.
+      const cutOff = await apiWithoutTemporal();
+      try {
+        const iphone = newDevice();
+        await iphone.openLink(r.device.provisioningUrl);
+        await iphone.getIdentity();
+        expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+        const profile = iphone.profile as NonNullable<typeof iphone.profile>;
+        const mdmPayload = payloadOf(profile, 'com.apple.mdm');
+        const viaApi = mdmPayload.CheckInURL as string;
+        mdmPayload.CheckInURL = viaApi.replace(api.url, cutOff.url);
+        const lost = await iphone.checkIn('TokenUpdate');
+        expect(lost.status, lost.body).to.equal(503);
+        expect((await record(r.device.id))?.state).to.equal('link-issued');
+        // The device tries again later (through whichever process the load balancer picks).
+        mdmPayload.CheckInURL = viaApi;
+        expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
+        expect((await registration(r).result()).step).to.equal('done');
+      } finally {
+        await cutOff.close();
+      }
+    });
+
+    it('the webhook’s API down: the enrolment does not depend on it', async () => {
+      // NanoMDM's webhook goes to the main test API; this device talks to another one, and that is all it needs.
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.openLink(r.device.provisioningUrl);
+      await iphone.getIdentity(); // the SCEP server's challenge check goes to the main API too
+      const webhookTarget = system().api;
+      await webhookTarget.pause();
+      try {
+        expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+        expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
+        expect((await registration(r).result()).step).to.equal('done');
+      } finally {
+        await webhookTarget.resume();
+      }
+    });
+
+    it('a worker killed between TokenUpdate and InstallProfile: the next worker sends the settings', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.openLink(r.device.provisioningUrl);
+      await iphone.getIdentity();
+      expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+      expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
+      // NanoMDM's API refuses for a moment, so InstallProfile is not queued yet when the worker goes.
+      await system().engines.nanomdm.stop();
+      try {
+        await eventually(
+          () =>
+            managed(r.device.id)
+              .describe()
+              .then(
+                () => true,
+                () => false,
+              ),
+          Boolean,
+        );
+        await system().restartWorker();
+      } finally {
+        await system().engines.nanomdm.start();
+      }
+      const commands = await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+        40_000,
+      );
+      expect(commands.map((command) => command.Command.RequestType)).to.deep.equal(['InstallProfile']);
+    });
+  });
+
+  describe('the webhook', () => {
+    const post = (body: string, signature?: string) =>
+      fetch(`${api.url}/mdm/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'x-hmac-signature': signature } : {}) },
+        body,
+      });
+    const sign = (body: string, key = APPLE_KEYS.webhookKey) => createHmac('sha256', key).update(body).digest('base64');
+    const event = (overrides: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        topic: 'mdm.Connect',
+        event_id: randomUUID(),
+        created_at: new Date().toISOString(),
+        ...overrides,
+      });
+
+    it('refuses an unsigned or forged call', async () => {
+      const body = event();
+      expect((await post(body)).status).to.equal(401);
+      expect((await post(body, sign(body, 'not-the-shared-key'))).status).to.equal(401);
+      expect((await post(body, sign(`${body} `))).status).to.equal(401);
+      expect((await post(body, sign(body))).status).to.equal(200);
+    });
+
+    it('refuses a stale or replayed call', async () => {
+      const stale = event({ created_at: new Date(Date.now() - 10 * 60_000).toISOString() });
+      const staleAnswer = await post(stale, sign(stale));
+      expect(staleAnswer.status).to.equal(400);
+      const body = event();
+      expect((await post(body, sign(body))).status).to.equal(200);
+      expect((await post(body, sign(body))).status).to.equal(409);
+    });
+
+    it('a forged acknowledgement cannot mark settings applied; events out of order change nothing', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      const enrolmentId = system().secrets.enrolmentId(r.device.id, 1);
+      const [install] = await eventually(
+        () => commandsOf(iphone, () => 'NotNow'),
+        (received) => received.length > 0,
+      );
+      expect((await record(r.device.id))?.settingsStatus).to.equal('pending');
+      // Unsigned: refused, and nothing changes.
+      const ack = event({
+        acknowledge_event: {
+          status: 'Acknowledged',
+          command_uuid: install.CommandUUID,
+          url_params: { enrolment: enrolmentId },
+        },
+      });
+      expect((await post(ack)).status).to.equal(401);
+      // Out of order and late: a CheckOut's and a TokenUpdate's events after the fact are only acknowledged.
+      for (const topic of ['mdm.CheckOut', 'mdm.TokenUpdate', 'mdm.Authenticate']) {
+        const late = event({ topic, checkin_event: { udid: iphone.udid, url_params: { enrolment: enrolmentId } } });
+        expect((await post(late, sign(late))).status).to.equal(200);
+      }
+      expect((await record(r.device.id))?.state).to.equal('enrolled');
+      expect((await record(r.device.id))?.settingsStatus).to.equal('pending');
+      // The device's real answer decides.
+      await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+      );
+      const applied = await eventually(
+        () => record(r.device.id),
+        (device) => device?.settingsStatus === 'applied',
+      );
+      expect(applied?.settingsStatus).to.equal('applied');
+    });
+  });
+
+  describe('privacy', () => {
+    it('no challenge, private key or Wi-Fi password in any history', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+      );
+      await eventually(
+        () => record(r.device.id),
+        (device) => device?.settingsStatus === 'applied',
+      );
+      const challenge = system().secrets.scepChallenge(system().secrets.enrolmentId(r.device.id, 1));
+      const keyBody = (iphone.identity?.keyPem ?? '').split('\n')[1] as string;
+      for (const workflowId of [
+        `device/${r.device.id}`,
+        `managed-device/${r.device.id}`,
+        `registration/${ORG}/${r.email}`,
+      ]) {
+        const history = system().rawHistory(workflowId);
+        for (const secret of [challenge, keyBody, WIFI_PASSWORD, r.linkToken]) {
+          expect(history, `${workflowId} holds a secret`).not.to.include(secret);
+        }
+      }
+    });
+  });
+
+  describe('with Apple enrolment off', () => {
+    it('iOS and macOS are not offered, and a live iPhone link says so', async () => {
+      const live = await iphoneLink();
+      const off = await system().startApi({ apple: 'off' });
+      const r = await withDevice(off, ORG, 'windows');
+      const status = await off.call('GET', path(r), { token: r.token });
+      expect(status.body.platforms).to.have.members(['windows']);
+      expectError(await off.call('GET', `/provision/${live.linkToken}`), 409, 'platform_not_available');
+    });
+  });
+
+  /** An API process like the others, cut off from Temporal (its address answers nothing). */
+  function apiWithoutTemporal() {
+    const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' }) });
+    return system().startApi({ client, publicUrl: api.url });
+  }
+});
