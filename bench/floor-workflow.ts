@@ -10,6 +10,11 @@ export type FloorStep = (typeof FLOOR_STEPS)[number];
 /** A returning owner's new device: update-with-start for its link, then the device's check-in. */
 export const OWNER_STEPS = ['add', 'checkin'] as const;
 export type OwnerStep = (typeof OWNER_STEPS)[number];
+/**
+ * An Apple device's enrolment: its device workflow is started at the registration's device step (update-with-start
+ * here, before the enrolment is timed), and of the device's requests only TokenUpdate reaches Temporal, as one update.
+ */
+export const APPLE_FLOOR_STEPS = ['device', 'tokenUpdate'] as const;
 
 type StepUpdate = ReturnType<typeof defineUpdate<number, [string]>>;
 const updatesFor = <S extends string>(steps: readonly S[], prefix = '') =>
@@ -19,6 +24,7 @@ const updatesFor = <S extends string>(steps: readonly S[], prefix = '') =>
   >;
 export const floorUpdates = updatesFor(FLOOR_STEPS);
 export const ownerFloorUpdates = updatesFor(OWNER_STEPS, 'owner-');
+export const appleFloorUpdates = updatesFor(APPLE_FLOOR_STEPS, 'apple-');
 
 /** Takes the steps' updates in order, then ends. */
 async function steps<S extends string>(names: readonly S[], updates: Record<S, StepUpdate>): Promise<void> {
@@ -47,4 +53,8 @@ export async function floor(): Promise<void> {
 
 export async function ownerFloor(): Promise<void> {
   await steps(OWNER_STEPS, ownerFloorUpdates);
+}
+
+export async function appleFloor(): Promise<void> {
+  await steps(APPLE_FLOOR_STEPS, appleFloorUpdates);
 }

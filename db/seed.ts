@@ -40,8 +40,13 @@ function seed({ sequelize, models }: Database): Promise<boolean> {
     await organisation.update({ enabled: true, accountTemplateId: account.id }, { transaction });
     const platformTemplates = [
       { platform: 'android', name: 'Demo: Android work profile', management: { workProfile: true, apps: ['mail'] } },
-      { platform: 'ios', name: 'Demo: iPhone and iPad', management: { passcode: { minLength: 6 }, apps: ['mail'] } },
-      { platform: 'macos', name: 'Demo: Mac', management: { fileVault: true } },
+      // Apple templates are typed: each part becomes a payload the device installs (lib/apple-settings.ts).
+      {
+        platform: 'ios',
+        name: 'Demo: iPhone and iPad',
+        management: { passcode: { minLength: 6 }, restrictions: { allowCloudBackup: false } },
+      },
+      { platform: 'macos', name: 'Demo: Mac', management: { passcode: { minLength: 8, requireAlphanumeric: true } } },
       { platform: 'windows', name: 'Demo: Windows PC', management: { bitLocker: true } },
     ] as const;
     for (const { platform, name, management } of platformTemplates) {

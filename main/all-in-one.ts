@@ -23,7 +23,7 @@ async function main() {
       'Self-Service Setup is running.',
       `  Device owners     ${config.publicUrl}/setup`,
       `  API               ${config.publicUrl}/api  (described at ${config.publicUrl}/api/openapi.json)`,
-      `  Temporal          ${temporal.address}${config.temporal.address ? '' : '  (dev server, data in data/temporal.db)'}`,
+      `  Temporal          ${temporal.address}${config.temporal.address ? '' : `  (dev server, data in ${config.dataDir}/temporal.db)`}`,
       `  Temporal Web UI   ${ui}`,
       `  Database          ${config.databaseUrl.replace(/\/\/[^@]*@/, '//***@')}`,
       `  Mail              ${config.smtpUrl ? 'SMTP' : `local outbox: ${config.publicUrl}/dev/outbox`}`,

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { INSTRUCTIONS } from '../lib/platforms';
 import type { Platform } from '../workflows/messages';
+import { SimulatedAppleDevice } from './support/apple-device';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, visiting } from './support/browser';
-import { registrationHandle, withDevice } from './support/flow';
+import { eventually, registrationHandle, withDevice } from './support/flow';
 import type { ReceivedMail } from './support/smtp';
 import { system, TEST_LIMITS } from './support/system';
 import { chooseDevice, pathOf, press } from './support/web-flow';
@@ -193,6 +194,44 @@ describe('the returning owner’s web pages, in Chromium', function () {
       await page.goto(`/setup/${ORG}/devices`);
       expect(pathOf(page)).to.equal(`/setup/${ORG}/sign-in`);
     });
+  });
+
+  it('an enrolled iPhone shows whether its settings are on it; removing it here unenrols it', async () => {
+    const deviceFacing = await system().startDeviceFacingApi();
+    const r = await withDevice(deviceFacing, ORG, 'ios');
+    const iphone = new SimulatedAppleDevice();
+    try {
+      await iphone.enrol(r.device.provisioningUrl);
+      await registrationHandle(r).result();
+      await visiting(browser, async (page) => {
+        await signIn(page, ORG, r.email, PASSWORD);
+        expect(await stateOf(page, r.device.id)).to.equal('Enrolled');
+        expect(await card(page, r.device.id).locator('.device-settings').textContent()).to.equal(
+          'Settings are waiting for the device',
+        );
+        expect(await iphone.processCommands()).to.have.length(1);
+        await eventually(
+          async () => {
+            await page.reload();
+            return card(page, r.device.id).locator('.device-settings').textContent();
+          },
+          (text) => text === 'Settings applied',
+        );
+        await expectGoodPage(page, 'owner-devices-iphone');
+
+        await card(page, r.device.id)
+          .getByRole('link', { name: /^Remove/ })
+          .click();
+        expect(await page.locator('main').textContent()).to.include('its management profile');
+        await press(page, 'Remove the device');
+        expect(await stateOf(page, r.device.id)).to.equal('Removed');
+        const [remove] = await iphone.processCommands();
+        expect(remove?.Command.RequestType).to.equal('RemoveProfile');
+        expect(iphone.enrolled).to.equal(false);
+      });
+    } finally {
+      iphone.cleanup();
+    }
   });
 
   it('resets a forgotten password with the code from the e-mail: the old session ends, the new password works', async () => {

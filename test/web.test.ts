@@ -6,6 +6,7 @@ import { INSTRUCTIONS } from '../lib/platforms';
 import { html } from '../web/html';
 import { qrCode } from '../web/qr';
 import type { Platform } from '../workflows/messages';
+import { SimulatedAppleDevice } from './support/apple-device';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, onTestApi, visiting } from './support/browser';
 import { uniqueEmail } from './support/flow';
 import { codeIn, linkIn } from './support/smtp';
@@ -127,13 +128,24 @@ describe('the web pages, in Chromium', function () {
     }
   });
 
-  // The Apple platforms' provisioning pages, up to the link (no check-in).
-  it('sets up an iPhone or iPad', async () => {
-    await visiting(browser, async (page) => {
-      await toProvisioning(page, ORG, uniqueEmail('web.ios'), 'ios');
-      expect(await page.locator('h1').textContent()).to.equal('Set up your iPhone or iPad');
-      await expectProvisioning(page, 'ios');
-    });
+  it('sets up an iPhone or iPad: the page’s link enrols the simulated iPhone, and the page then says done', async () => {
+    const deviceFacing = await system().startDeviceFacingApi();
+    const iphone = new SimulatedAppleDevice();
+    try {
+      await visiting(browser, async (page) => {
+        const email = uniqueEmail('web.ios');
+        await toProvisioning(page, ORG, email, 'ios');
+        expect(await page.locator('h1').textContent()).to.equal('Set up your iPhone or iPad');
+        const link = await expectProvisioning(page, 'ios');
+        // The phone opens the same link on the address it can reach.
+        await iphone.enrol(link.replace('http://app.test', deviceFacing.url));
+        await system().temporal.client.workflow.getHandle(`registration/${ORG}/${email}`).result();
+        await page.getByRole('link', { name: 'Check whether it has' }).click();
+        await page.waitForURL(`**/setup/${ORG}/done`);
+      });
+    } finally {
+      iphone.cleanup();
+    }
   });
 
   it('sets up a Mac', async () => {

@@ -106,13 +106,22 @@ ${
   );
 }
 
+/** What removing does to the device itself: a managed one is told to let go of its management profile. */
+function removalWords(device: OwnedDevice): string {
+  if (device.state === 'link-issued') return 'Its setup link stops working at once.';
+  if (device.state === 'enrolled' && device.settings) {
+    return 'It is unenrolled: its management profile, and the settings that came with it, are removed from it the next time it connects.';
+  }
+  return 'Its setup link stops working.';
+}
+
 export function removePage(input: { organisation: string; device: OwnedDevice; csrf: string }): Page {
   const base = `/setup/${input.organisation}`;
   const { device } = input;
   return {
     title: `Remove ${device.name}?`,
     body: html`<p>${PLATFORM_CHOICES[device.platform].name}, ${STATE_WORDS[device.state].toLowerCase()}.</p>
-<p>${device.state === 'link-issued' ? 'Its setup link stops working at once.' : 'Its setup link stops working.'} To set the device up again later, add it as a new device.</p>
+<p>${removalWords(device)} To set the device up again later, add it as a new device.</p>
 ${postForm(`${base}/devices/${device.id}/remove`, input.csrf, button('Remove the device'))}
 <p><a href="${base}/devices">Cancel</a></p>`,
   };
