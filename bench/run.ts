@@ -6,12 +6,22 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { PlistObject } from 'plist';
+import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../lib/apple-engines';
 import { encryptingDataConverter, newCodecKey, parseCodecKeys } from '../lib/codec';
 import { startDevServer, type TemporalConnections } from '../lib/temporal';
+import {
+  type CheckInMessageType,
+  DeviceHttpError,
+  type EnrolmentProfile,
+  SimulatedAppleDevice,
+} from '../test/support/apple-device';
 import { healthy, post, sleep, spawnEntry, stop, waitFor } from '../test/support/processes';
 import { codeIn, MailCatcher } from '../test/support/smtp';
 import { REGISTRATION_EMAIL } from '../workflows/search-attributes';
 import {
+  appleFloor,
+  appleFloorUpdates,
   FLOOR_STEPS,
   type FloorStep,
   floor,
@@ -25,7 +35,9 @@ import {
 /**
  * `npm run bench`: whole registrations through the real HTTP API (separate API and worker processes, mail through a
  * real SMTP server on loopback) side by side with the engine floor (bench/floor-workflow.ts) on the same Temporal
- * server, at several concurrencies. `--open N` then measures the system while N registrations wait at verify-email.
+ * server, at several concurrencies; then returning owners' new devices, and iPhones enrolling through the API against
+ * NanoMDM and scepserver beside the same requests sent to the engines alone. `--open N` then measures the system while
+ * N registrations wait at verify-email.
  */
 
 const { values: options } = parseArgs({
@@ -39,11 +51,24 @@ const { values: options } = parseArgs({
   },
 });
 const LEVELS = options.levels.split(',').map(Number);
-const COUNTS: Record<number, number> = { 1: 20, 10: 100, 50: 250 };
-const countFor = (concurrency: number) => Math.round((COUNTS[concurrency] ?? concurrency * 5) * Number(options.scale));
+/** Jobs per concurrency, times --scale: the count listed for it, or `perConcurrency` times the concurrency. */
+const scaledCount = (counts: Record<number, number>, perConcurrency: number) => (concurrency: number) =>
+  Math.round((counts[concurrency] ?? concurrency * perConcurrency) * Number(options.scale));
+const countFor = scaledCount({ 1: 20, 10: 100, 50: 250 }, 5);
+/** Fewer Apple enrolments: each runs scepclient, and scepserver its challenge check (a Node process), per identity. */
+const enrolmentsFor = scaledCount({ 1: 10, 10: 50, 50: 100 }, 2);
 const OPEN = Number(options.open);
 const PRODUCT_STEPS = ['register', 'verify', 'profile', 'device', 'checkin'] as const;
 type Timings = Record<FloorStep, number>;
+/** An iPhone's enrolment: its profile, its identity by SCEP, two check-ins, then its settings and the owner's done. */
+const APPLE_STEPS = ['link', 'identity', 'authenticate', 'tokenUpdate', 'settings', 'done'] as const;
+type AppleStep = (typeof APPLE_STEPS)[number];
+/** The floor's TokenUpdate in its two parts: the check-in straight to NanoMDM, then the bare workflow's update. */
+const TOKEN_UPDATE_PARTS = ['tokenUpdateNanomdm', 'tokenUpdateWorkflow'] as const;
+type TokenUpdatePart = (typeof TOKEN_UPDATE_PARTS)[number];
+/** How often an enrolled iPhone connects for its commands (no push here) and the owner's page asks for the step. */
+const POLL_MS = 100;
+const secret = () => randomBytes(24).toString('base64url');
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,9 +105,52 @@ async function timed<T, S extends string>(
   return value;
 }
 
-/** The product's processes: one worker and one API, from the scale-out entry points, on this run's Temporal. */
+/** Asks every POLL_MS until the answer is yes; a refusal on the way is not retried but thrown. */
+async function until(yes: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await yes())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** A check-in the device must get 200 for, as SimulatedAppleDevice.enrol requires. */
+async function checkIn(device: SimulatedAppleDevice, messageType: CheckInMessageType): Promise<void> {
+  const answer = await device.checkIn(messageType);
+  if (answer.status !== 200) throw new DeviceHttpError(`${messageType} check-in`, answer.status, answer.body);
+}
+
+/**
+ * NanoMDM and scepserver for the product's processes, which as a deployment (TEMPORAL_ADDRESS set) enrol Apple devices
+ * only with engines named in their configuration: started here like `npm start` does, calling back the API at `url`,
+ * with keys made for this run. Without the binaries Apple enrolment stays off, and its phase is left out.
+ */
+async function startEngines(
+  dir: string,
+  url: string,
+): Promise<{ engines: RunningAppleEngines; env: Record<string, string> } | { off: string }> {
+  const found = findAppleEngineBinaries();
+  if ('off' in found) return { off: found.off };
+  const keys = { NANOMDM_API_KEY: secret(), NANOMDM_WEBHOOK_KEY: secret(), SCEP_VERIFY_KEY: secret() };
+  const engines = await startAppleEngines({
+    binaries: found.binaries,
+    dir: path.join(dir, 'apple'),
+    apiKey: keys.NANOMDM_API_KEY,
+    webhookUrl: `${url}/mdm/webhook`,
+    webhookKey: keys.NANOMDM_WEBHOOK_KEY,
+    verifier: { url: `${url}/mdm/scep-verify`, key: keys.SCEP_VERIFY_KEY },
+  });
+  return { engines, env: { NANOMDM_URL: engines.nanomdmUrl, SCEP_URL: engines.scepUrl, ...keys } };
+}
+
+/**
+ * The product's processes: one worker and one API, from the scale-out entry points, on this run's Temporal, with the
+ * Apple engines they are configured with.
+ */
 async function startProduct(dir: string, temporalAddress: string, smtpUrl: string, env: Record<string, string>) {
   const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const url = `http://127.0.0.1:${port}`;
+  const apple = await startEngines(dir, url);
   const shared = {
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress,
@@ -92,9 +160,9 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     SMTP_URL: smtpUrl,
     APP_SECRET: randomBytes(32).toString('base64url'),
     TEMPORAL_CODEC_KEY: newCodecKey(),
-    SUPERVISOR_TOKEN: randomBytes(24).toString('base64url'),
+    SUPERVISOR_TOKEN: secret(),
     PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PUBLIC_URL: url,
     // Every simulated owner comes from 127.0.0.1: the per-address limits are raised, as an operator testing load would
     // (docs/security.md); the hashing queue is sized for the highest concurrency.
     REGISTRATIONS_PER_MINUTE: '10000000',
@@ -102,6 +170,7 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     CODE_FAILURES_PER_ADDRESS: '10000000',
     PASSWORD_HASHING_QUEUE: '1000',
     LOG_LEVEL: 'warn',
+    ...('env' in apple && apple.env),
     ...env,
   };
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [];
@@ -120,15 +189,34 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     }
   }, 'the worker to seed the database');
   const api = start('api.ts');
-  const url = `http://127.0.0.1:${port}`;
   await healthy(url);
-  return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY };
+  return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY, apple };
 }
 
-function summarise<S extends string>(results: Array<Record<S, number>>, seconds: number, names: readonly S[]) {
+/**
+ * The profile with the device's SCEP URL and check-in URL pointed straight at scepserver and NanoMDM, past our API;
+ * the SCEP challenge and the enrolment (NanoMDM's URL parameter) stay.
+ */
+function straightToEngines(profile: EnrolmentProfile, engines: RunningAppleEngines): EnrolmentProfile {
+  return {
+    ...profile,
+    PayloadContent: profile.PayloadContent.map((payload) => {
+      if (payload.PayloadType === 'com.apple.security.scep') {
+        return { ...payload, PayloadContent: { ...(payload.PayloadContent as PlistObject), URL: engines.scepUrl } };
+      }
+      if (payload.PayloadType === 'com.apple.mdm') {
+        return { ...payload, CheckInURL: `${engines.nanomdmUrl}/checkin${new URL(String(payload.CheckInURL)).search}` };
+      }
+      return payload;
+    }),
+  };
+}
+
+/** Each step's p50/p95/p99 over the jobs that took it (NaN for a step none took), and the jobs per second. */
+function summarise<S extends string>(results: Array<Partial<Record<S, number>>>, seconds: number, names: readonly S[]) {
   const steps = Object.fromEntries(
     names.map((step) => {
-      const values = results.map((r) => r[step]);
+      const values = results.map((r) => r[step]).filter((value) => value !== undefined);
       return [step, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }];
     }),
   ) as Record<S, { p50: number; p95: number; p99: number }>;
@@ -188,23 +276,31 @@ async function main() {
   let productCount = 0;
   /** Owners with a finished registration, for the returning-owner phase. */
   const registered: string[] = [];
-  const productRegistration = async (label: string): Promise<Timings & { email: string; workflowId: string }> => {
-    const t: Partial<Timings> = {};
+  /** A new owner's registration through the API up to the device's link: register → verify → profile → device. */
+  const chooseDevice = async (label: string, platform: 'windows' | 'ios', t: Partial<Timings> = {}) => {
     const email = `${label}.${run}.${productCount++}@example.com`;
     const base = `${product.url}/api/setup/registrations`;
     const created = await timed(t, 'register', () => post(base, { email }));
-    const id = `${base}/${created.registrationId}`;
+    const registration = `${base}/${created.registrationId}`;
     const token = created.token as string;
     const code = codeIn(await mail.nth(email, 1, 60_000));
-    await timed(t, 'verify', () => post(`${id}/verify`, { code }, token));
+    await timed(t, 'verify', () => post(`${registration}/verify`, { code }, token));
     await timed(t, 'profile', () =>
-      post(`${id}/profile`, { firstName: 'Bench', lastName: 'Mark', password: 'a long passphrase' }, token),
+      post(`${registration}/profile`, { firstName: 'Bench', lastName: 'Mark', password: 'a long passphrase' }, token),
     );
-    const chosen = await timed(t, 'device', () => post(`${id}/devices`, { platform: 'windows' }, token));
-    const link = (chosen.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
-    await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
+    const chosen = await timed(t, 'device', () => post(`${registration}/devices`, { platform }, token));
+    const { provisioningUrl } = chosen.device as { provisioningUrl: string };
+    return { email, workflowId: `registration/${created.organisation}/${email}`, registration, token, provisioningUrl };
+  };
+  /** The JSON check-in of a (non-Apple) device's link. */
+  const deviceCheckIn = (provisioningUrl: string) =>
+    post(`${product.url}/api/provision/${provisioningUrl.split('/').pop()}/checkin`, {});
+  const productRegistration = async (label: string): Promise<Timings & { email: string; workflowId: string }> => {
+    const t: Partial<Timings> = {};
+    const { email, workflowId, provisioningUrl } = await chooseDevice(label, 'windows', t);
+    await timed(t, 'checkin', () => deviceCheckIn(provisioningUrl));
     registered.push(email);
-    return { ...(t as Timings), email, workflowId: `registration/${created.organisation}/${email}` };
+    return { ...(t as Timings), email, workflowId };
   };
 
   console.log(`warming up…`);
@@ -245,8 +341,7 @@ async function main() {
     const t: Partial<Record<OwnerStep, number>> = {};
     const token = sessions[nextOwner++];
     const added = await timed(t, 'add', () => post(`${product.url}/api/me/devices`, { platform: 'windows' }, token));
-    const link = (added.device as { provisioningUrl: string }).provisioningUrl.split('/').pop() as string;
-    await timed(t, 'checkin', () => post(`${product.url}/api/provision/${link}/checkin`, {}));
+    await timed(t, 'checkin', () => deviceCheckIn((added.device as { provisioningUrl: string }).provisioningUrl));
     return t as Record<OwnerStep, number>;
   };
   const owners = [];
@@ -260,6 +355,78 @@ async function main() {
       floor: summarise(floorRun.results, floorRun.seconds, OWNER_STEPS),
       product: summarise(productRun.results, productRun.seconds, OWNER_STEPS),
     });
+  }
+
+  // iPhones: owners choose one through the API (not timed), then the simulated iPhone enrols through our API; beside
+  // them the same requests go straight to the engines, each iPhone with its profile from a product link of its own.
+  const apple = [];
+  if ('engines' in product.apple) {
+    const { engines } = product.apple;
+    let iphones = 0;
+    const iphone = () => new SimulatedAppleDevice({ workDir: path.join(dir, 'iphones', String(iphones++)) });
+    const floorIphone = async (label: string, i: number) => {
+      const device = iphone();
+      const { provisioningUrl } = await chooseDevice(label, 'ios');
+      device.profile = straightToEngines(await device.openLink(provisioningUrl), engines);
+      const workflowId = `bench-apple-floor/${run}/${label}/${i}`;
+      await startFloor(appleFloor, appleFloorUpdates.device, workflowId);
+      return { device, workflowId };
+    };
+    const floorEnrolment = async ({ device, workflowId }: Awaited<ReturnType<typeof floorIphone>>) => {
+      const t: Partial<Record<AppleStep | TokenUpdatePart, number>> = {};
+      await timed(t, 'identity', () => device.getIdentity());
+      await timed(t, 'authenticate', () => checkIn(device, 'Authenticate'));
+      await timed(t, 'tokenUpdate', async () => {
+        await timed(t, 'tokenUpdateNanomdm', () => checkIn(device, 'TokenUpdate'));
+        await timed(t, 'tokenUpdateWorkflow', () =>
+          plainClient.workflow.getHandle(workflowId).executeUpdate(appleFloorUpdates.tokenUpdate, { args: ['token'] }),
+        );
+      });
+      return t;
+    };
+    const productEnrolment = async ({
+      registration,
+      token,
+      provisioningUrl,
+    }: Awaited<ReturnType<typeof chooseDevice>>) => {
+      const t: Partial<Record<AppleStep, number>> = {};
+      const device = iphone();
+      await timed(t, 'link', () => device.openLink(provisioningUrl));
+      await timed(t, 'identity', () => device.getIdentity());
+      await timed(t, 'authenticate', () => checkIn(device, 'Authenticate'));
+      await timed(t, 'tokenUpdate', () => checkIn(device, 'TokenUpdate'));
+      // From TokenUpdate's answer: the iPhone has its settings (it connects as if pushed, acknowledging what it gets),
+      // and the owner's page (asking as often) shows the registration done.
+      const installed = async () =>
+        (await device.processCommands()).some((command) => command.Command.RequestType === 'InstallProfile');
+      const done = async () => {
+        const response = await fetch(registration, { headers: { authorization: `Bearer ${token}` } });
+        if (!response.ok) throw new Error(`${registration}: ${response.status} ${await response.text()}`);
+        return ((await response.json()) as { step: string }).step === 'done';
+      };
+      await Promise.all([
+        timed(t, 'settings', () => until(installed, `the settings on ${device.udid}`)),
+        timed(t, 'done', () => until(done, `${registration} to be done`)),
+      ]);
+      return t;
+    };
+    const enrolments = async (label: string, concurrency: number, count: number) => {
+      const floorIphones = await pool(10, count, (i) => floorIphone(label, i));
+      const floorRun = await pool(concurrency, count, (i) => floorEnrolment(floorIphones.results[i]));
+      const links = await pool(10, count, () => chooseDevice(label, 'ios'));
+      const productRun = await pool(concurrency, count, (i) => productEnrolment(links.results[i]));
+      return {
+        concurrency,
+        floor: summarise(floorRun.results, floorRun.seconds, [...APPLE_STEPS, ...TOKEN_UPDATE_PARTS]),
+        product: summarise(productRun.results, productRun.seconds, APPLE_STEPS),
+      };
+    };
+    await enrolments('apple-warmup', 2, 4);
+    for (const concurrency of LEVELS) {
+      const count = enrolmentsFor(concurrency);
+      console.log(`iPhones, concurrency ${concurrency}: ${count} enrolments each…`);
+      apple.push(await enrolments(`apple-c${concurrency}`, concurrency, count));
+    }
   }
 
   // History size of one completed registration (and its device workflow), and of one floor run.
@@ -290,6 +457,7 @@ async function main() {
     temporal: 'dev server (temporal CLI 1.9.1, SQLite in memory), same for both columns',
     levels,
     owners,
+    apple: 'off' in product.apple ? { off: product.apple.off } : { levels: apple },
     historyEvents: {
       registration: registrationEvents,
       device: deviceEvents,
@@ -311,6 +479,7 @@ async function main() {
   console.log(`\nfull results: ${file}`);
 
   await stop([product.api, product.worker]);
+  if ('engines' in product.apple) await product.apple.engines.stop();
   floorWorker.shutdown();
   await floorRunning;
   await temporal.close();
@@ -369,11 +538,8 @@ async function openRegistrations(
   };
 }
 
-type Level<S extends string> = {
-  concurrency: number;
-  floor: ReturnType<typeof summarise<S>>;
-  product: ReturnType<typeof summarise<S>>;
-};
+type Summary<S extends string> = ReturnType<typeof summarise<S>>;
+type Level<S extends string> = { concurrency: number; floor: Summary<S>; product: Summary<S> };
 
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
@@ -386,22 +552,27 @@ function printLevels<S extends string>(levels: Level<S>[], names: readonly S[], 
     );
   }
   console.log('\nper-step latency, ms: floor p50/p95/p99 | product p50/p95/p99 | product÷floor at p50, p99');
+  const width = Math.max(9, ...names.map((step) => step.length));
   for (const level of levels) {
     console.log(`concurrency ${level.concurrency}`);
     for (const step of names) {
       const a = level.floor.steps[step];
       const b = level.product.steps[step];
       console.log(
-        `  ${step.padEnd(9)} ${[a.p50, a.p95, a.p99].map((x) => f(x).padStart(6)).join(' ')} | ${[b.p50, b.p95, b.p99].map((x) => f(x).padStart(6)).join(' ')} | ${f(b.p50 / a.p50, 2).padStart(5)} ${f(b.p99 / a.p99, 2).padStart(5)}`,
+        `  ${step.padEnd(width)} ${percentiles(a)} | ${percentiles(b)} | ${f(b.p50 / a.p50, 2).padStart(5)} ${f(b.p99 / a.p99, 2).padStart(5)}`,
       );
     }
   }
 }
 
+const percentiles = (step: { p50: number; p95: number; p99: number }) =>
+  [step.p50, step.p95, step.p99].map((x) => f(x).padStart(6)).join(' ');
+
 function print(report: {
   machine: { cores: number; memoryGiB: number };
   levels: Level<FloorStep>[];
   owners: Level<OwnerStep>[];
+  apple: { off: string } | { levels: Array<Level<AppleStep> & { floor: Summary<TokenUpdatePart> }> };
   historyEvents: Record<string, number>;
   memoryMiB: Record<string, number>;
   open?: Record<string, number>;
@@ -413,6 +584,21 @@ function print(report: {
   printLevels(report.levels, PRODUCT_STEPS, 'registrations');
   console.log('\nreturning owners: a signed-in owner adds a device, the device checks in');
   printLevels(report.owners, OWNER_STEPS, 'new devices');
+  if ('off' in report.apple) {
+    console.log(`\niPhones: not measured. ${report.apple.off}`);
+  } else {
+    console.log(
+      '\niPhones enrolling (floor = the same requests straight to the engines: identity from scepserver, check-ins to' +
+        ' NanoMDM, TokenUpdate also a bare workflow update; product = through our API, settings and done polled every' +
+        ` ${POLL_MS} ms from TokenUpdate's answer)`,
+    );
+    printLevels(report.apple.levels, APPLE_STEPS, 'enrolments');
+    console.log('floor tokenUpdate in parts, ms p50/p95/p99: NanoMDM check-in | bare workflow update');
+    for (const { concurrency, floor } of report.apple.levels) {
+      const [nanomdm, workflow] = TOKEN_UPDATE_PARTS.map((part) => percentiles(floor.steps[part]));
+      console.log(`${`concurrency ${concurrency}`.padEnd(16)}${nanomdm} | ${workflow}`);
+    }
+  }
   console.log(
     `\nhistory events per completed registration: ${report.historyEvents.registration} (registration) + ${report.historyEvents.device} (device) = ${report.historyEvents.total}; floor ${report.historyEvents.floor}`,
   );
