@@ -1,22 +1,12 @@
 import { Op, UniqueConstraintError } from 'sequelize';
 import { removeDeviceRecord } from '../db/devices';
-import type { Models } from '../db/models';
 import { exclusivelyForOwner } from '../db/owner-lock';
 import { assertRoomForDevice, offeredTemplate } from '../db/policy';
-import type { AppleMdm } from '../lib/nanomdm';
-import type { Secrets } from '../lib/secrets';
 import { domainError } from '../workflows/errors';
 import type { IssuedDevice } from '../workflows/messages';
+import type { ActivityDeps } from '.';
 
-export function createDeviceActivities({
-  models,
-  secrets,
-  apple,
-}: {
-  models: Models;
-  secrets: Secrets;
-  apple?: AppleMdm;
-}) {
+export function createDeviceActivities({ models, secrets, apple }: ActivityDeps) {
   const engines = { apple: Boolean(apple) };
   const linkHash = (deviceId: string, linkNumber: number) =>
     secrets.keyedHash('link', secrets.linkToken(deviceId, linkNumber));

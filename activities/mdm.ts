@@ -1,5 +1,5 @@
 import { markUnenrolled, recordSettingsOutcome } from '../db/devices';
-import type { Device, Models } from '../db/models';
+import type { Device } from '../db/models';
 import {
   commandUuid,
   enrolmentProfileIdentifier,
@@ -9,8 +9,8 @@ import {
 } from '../lib/apple-profiles';
 import { appleManagement } from '../lib/apple-settings';
 import { type AppleMdm, enqueueCommand } from '../lib/nanomdm';
-import type { Secrets } from '../lib/secrets';
 import type { SettingsStatus } from '../workflows/messages';
+import type { ActivityDeps } from '.';
 
 interface Enrolment {
   deviceId: string;
@@ -22,15 +22,7 @@ interface Enrolment {
  * the enrolment, so a retried activity queues nothing twice. Only ids travel through Temporal: the settings (a Wi-Fi
  * password among them) are read here and go straight to NanoMDM.
  */
-export function createMdmActivities({
-  models,
-  secrets,
-  apple,
-}: {
-  models: Models;
-  secrets: Secrets;
-  apple?: AppleMdm;
-}) {
+export function createMdmActivities({ models, secrets, apple }: ActivityDeps) {
   const engines = (): AppleMdm => {
     if (!apple) throw new Error('Apple enrolment is not configured in this worker (NANOMDM_URL and the rest)');
     return apple;

@@ -1,11 +1,12 @@
 import express, { type Response, Router } from 'express';
 import type { AppleEnrolment, Relayed } from '../services/apple-enrolment';
+import { perAddressLimiter } from '../services/attempts';
 
 /**
  * What Apple devices, the SCEP server and NanoMDM call (`/mdm/…`, outside the JSON API: bodies are property lists and
  * PKCS#7, and answers are passed back as the engines gave them). Refusals use the JSON error shape.
  */
-export function mdmRoutes(apple: AppleEnrolment): Router {
+export function mdmRoutes(apple: AppleEnrolment, { scepRequestsPerMinute }: { scepRequestsPerMinute: number }): Router {
   const router = Router();
   // Check-ins and SCEP messages are a few kilobytes; a device's command answers (a profile list) can be larger.
   router.use('/mdm', express.raw({ type: () => true, limit: '2mb' }));
@@ -33,8 +34,9 @@ export function mdmRoutes(apple: AppleEnrolment): Router {
       }),
     );
   };
-  router.get('/mdm/scep', scep);
-  router.post('/mdm/scep', scep);
+  const scepLimit = perAddressLimiter(scepRequestsPerMinute, 'certificate requests');
+  router.get('/mdm/scep', scepLimit, scep);
+  router.post('/mdm/scep', scepLimit, scep);
 
   router.post('/mdm/scep-verify', async (req, res) => {
     const accepted = await apple.verifyCertificateRequest({

@@ -1,5 +1,5 @@
 import { type Request, type Response, Router } from 'express';
-import { clientAddress, registrationLimiter } from '../services/attempts';
+import { clientAddress, perAddressLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
 import type { OwnerDevices } from '../services/owner-devices';
@@ -67,7 +67,7 @@ export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config:
     res.status(204).end();
   });
 
-  const resetLimiter = registrationLimiter(config.registrationsPerMinute, 'password resets');
+  const resetLimiter = perAddressLimiter(config.registrationsPerMinute, 'password resets');
   router.post('/password-resets', resetLimiter, async (req, res) => {
     await accounts.requestPasswordReset(passwordResetBody.parse(req.body ?? {}));
     res.status(202).end();

@@ -38,6 +38,6 @@ export function apiRoutes(deps: ServiceDeps, { registrations, owners, apple }: S
   router.use('/api', provisioning.api);
   router.use('/api', settingsRoutes(deps, auth));
   router.use(provisioning.pages);
-  router.use(mdmRoutes(apple));
+  router.use(mdmRoutes(apple, deps.config));
   return router;
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { clientAddress, registrationLimiter } from '../services/attempts';
+import { clientAddress, perAddressLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import type { RegistrationService } from '../services/registrations';
 import { createRegistrationBody, deviceBody, emptyBody, profileBody, verifyBody } from '../services/schemas';
@@ -10,7 +10,7 @@ export function setupRoutes(registrations: RegistrationService, config: ServiceD
   const router = Router();
   const id = (params: Record<string, string | string[] | undefined>) => String(params.id);
 
-  router.post('/registrations', registrationLimiter(config.registrationsPerMinute), async (req, res) => {
+  router.post('/registrations', perAddressLimiter(config.registrationsPerMinute), async (req, res) => {
     res.status(201).json(await registrations.register(createRegistrationBody.parse(req.body ?? {})));
   });
 

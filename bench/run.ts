@@ -457,7 +457,7 @@ async function main() {
     temporal: 'dev server (temporal CLI 1.9.1, SQLite in memory), same for both columns',
     levels,
     owners,
-    apple: 'off' in product.apple ? { off: product.apple.off } : { levels: apple },
+    apple: 'off' in product.apple ? { off: product.apple.off } : { pollMs: POLL_MS, levels: apple },
     historyEvents: {
       registration: registrationEvents,
       device: deviceEvents,

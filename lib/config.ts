@@ -95,6 +95,7 @@ const envSchema = z.object({
   MAX_CODE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   MAX_RESENDS: z.coerce.number().int().min(0).default(5),
   REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  SCEP_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   SEED_DEMO: z.enum(['true', 'false']).default('true'),
   SITE_NAME: z.string().trim().min(1).default('Self-Service Setup'),
   SITE_HELP: z.string().trim().default('Need help? Contact your organisation’s IT support.'),
@@ -174,6 +175,8 @@ export interface Config {
   /** Express's `trust proxy`: which hops' X-Forwarded-For is believed when telling clients apart. */
   trustProxy: boolean | number | string[];
   registrationsPerMinute: number;
+  /** SCEP requests one client address may make per minute (a device makes about three). */
+  scepRequestsPerMinute: number;
   seedDemo: boolean;
   logLevel: string;
   /** Shown on every web page: the site's name (in titles and the header) and a short help text (in the footer). */
@@ -299,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     registrationsPerMinute: e.REGISTRATIONS_PER_MINUTE,
+    scepRequestsPerMinute: e.SCEP_REQUESTS_PER_MINUTE,
     seedDemo: e.SEED_DEMO === 'true',
     logLevel: e.LOG_LEVEL,
     siteName: e.SITE_NAME,

@@ -91,6 +91,7 @@ export async function startApi({ config, logger, db, temporal, apple }: Base): P
       limits: config.limits,
       trustProxy: config.trustProxy,
       registrationsPerMinute: config.registrationsPerMinute,
+      scepRequestsPerMinute: config.scepRequestsPerMinute,
       codec: {
         keys: config.codecKeys,
         uiOrigin: config.temporalUiOrigin,

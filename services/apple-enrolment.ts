@@ -18,6 +18,14 @@ import {
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 
+/** A message from an Apple device: the enrolment id of its URL, the body, and its `Mdm-Signature`. */
+export interface DeviceMessage {
+  enrolment: unknown;
+  body: Buffer;
+  signature?: string;
+  contentType?: string;
+}
+
 /** What NanoMDM answered a device, passed back to it as it came. */
 export interface Relayed {
   status: number;
@@ -66,6 +74,15 @@ export function createAppleEnrolment(deps: ServiceDeps) {
       throw new HttpError('enrolment_not_found', 'There is no such enrolment.');
     }
     return { enrolmentId: enrolmentId as string, device, linkNumber: parsed.linkNumber };
+  };
+
+  /** The enrolment a device message names, if the certificate that signed it was issued for that enrolment. */
+  const signedEnrolment = async (input: DeviceMessage) => {
+    const enrolment = await enrolmentOf(input.enrolment);
+    if (signerCommonName(input.signature) !== enrolment.enrolmentId) {
+      throw new HttpError('forbidden', 'The message is not signed with this enrolment’s identity.');
+    }
+    return enrolment;
   };
 
   const forward = async (url: string, init: RequestInit): Promise<Relayed> => {
@@ -154,13 +171,10 @@ export function createAppleEnrolment(deps: ServiceDeps) {
 
   return {
     /** A device's check-in (`PUT` to the profile's CheckInURL): checked, passed to NanoMDM, then recorded. */
-    async checkIn(input: { enrolment: unknown; body: Buffer; signature?: string; contentType?: string }) {
+    async checkIn(input: DeviceMessage) {
       const apple = engines();
-      const { enrolmentId, device } = await enrolmentOf(input.enrolment);
+      const { enrolmentId, device } = await signedEnrolment(input);
       const message = parseMessage(input.body);
-      if (signerCommonName(input.signature) !== enrolmentId) {
-        throw new HttpError('forbidden', 'The message is not signed with this enrolment’s identity.');
-      }
       admit(device, message);
       const answer = await forward(`${apple.nanomdmUrl}/checkin?enrolment=${encodeURIComponent(enrolmentId)}`, {
         method: 'PUT',
@@ -180,14 +194,15 @@ export function createAppleEnrolment(deps: ServiceDeps) {
     },
 
     /** The device's command channel (`PUT` to the profile's ServerURL): NanoMDM's alone, passed through. */
-    async connect(input: { enrolment: unknown; body: Buffer; signature?: string; contentType?: string }) {
+    async connect(input: DeviceMessage) {
       const apple = engines();
-      const { enrolmentId } = await enrolmentOf(input.enrolment);
+      // Its answers reach the webhook under this enrolment id: only the enrolment's own device may speak for it.
+      const { enrolmentId } = await signedEnrolment(input);
       return forward(`${apple.nanomdmUrl}/mdm?enrolment=${encodeURIComponent(enrolmentId)}`, {
         method: 'PUT',
         headers: {
           'content-type': input.contentType ?? 'application/x-apple-aspen-mdm',
-          ...(input.signature ? { 'mdm-signature': input.signature } : {}),
+          'mdm-signature': input.signature as string,
         },
         body: new Uint8Array(input.body),
       });

@@ -102,10 +102,11 @@ export const isWrongCode = (error: unknown) =>
   ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? '');
 
 /**
- * Limits how many registrations (or password-reset requests) one client address starts per minute; codes and resends
- * are limited in the workflows.
+ * Limits how many requests of a kind one client address makes per minute: registrations, password-reset requests,
+ * SCEP requests (each certificate request costs a check in a new process). Codes and resends are limited in the
+ * workflows.
  */
-export function registrationLimiter(perMinute: number, what = 'registrations') {
+export function perAddressLimiter(perMinute: number, what = 'registrations') {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,

@@ -29,6 +29,8 @@ export interface ServiceDeps {
     trustProxy: boolean | number | string[];
     /** Registrations one client address may start per minute. */
     registrationsPerMinute: number;
+    /** SCEP requests one client address may make per minute. */
+    scepRequestsPerMinute: number;
     codec: CodecEndpointConfig;
     /** The web pages' site name and help text. */
     siteName: string;

@@ -60,12 +60,22 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
     return answer.body.token as string;
   };
 
+  /** An owner's iPhone link, and an iPhone that has its identity and has authenticated (not yet enrolled). */
+  const authenticatedIphone = async () => {
+    const r = await iphoneLink();
+    const iphone = newDevice();
+    await iphone.openLink(r.device.provisioningUrl);
+    await iphone.getIdentity();
+    expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+    return { r, iphone };
+  };
+
   /** The device takes every command queued for it, answering each as told; returns them. */
   const commandsOf = (device: SimulatedAppleDevice, answer?: Parameters<SimulatedAppleDevice['processCommands']>[0]) =>
     device.processCommands(answer);
 
   describe('the profile', () => {
-    it('is a signed-by-nobody configuration profile with a SCEP identity and NanoMDM behind our check-in', async () => {
+    it('is a configuration profile with a SCEP identity and NanoMDM behind our check-in, the same at every download', async () => {
       const r = await iphoneLink();
       const response = await fetch(r.device.provisioningUrl);
       expect(response.status).to.equal(200);
@@ -93,11 +103,7 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
 
   describe('an iPhone enrols, gets its settings and leaves', () => {
     it('reaches done only through the device, then the settings are applied and shown', async () => {
-      const r = await iphoneLink();
-      const iphone = newDevice();
-      await iphone.openLink(r.device.provisioningUrl);
-      await iphone.getIdentity();
-      expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+      const { r, iphone } = await authenticatedIphone();
       // Authenticated is not enrolled: the registration waits for TokenUpdate.
       expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
       expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
@@ -266,13 +272,33 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
     });
   });
 
+  describe('one device cannot speak for another', () => {
+    it('an enrolled device answering commands under another enrolment’s id is refused', async () => {
+      const mine = await iphoneLink();
+      const theirs = await iphoneLink();
+      const device = newDevice();
+      await device.enrol(mine.device.provisioningUrl);
+      const theirProfile = await newDevice().openLink(theirs.device.provisioningUrl);
+      const serverUrl = payloadOf(theirProfile, 'com.apple.mdm').ServerURL;
+      payloadOf(device.profile as NonNullable<typeof device.profile>, 'com.apple.mdm').ServerURL = serverUrl;
+      const answer = await device.connect({ status: 'Idle' });
+      expect(answer.status).to.equal(403);
+    });
+
+    it('SCEP requests are limited per client address', async () => {
+      const limited = await system().startDeviceFacingApi({ scepRequestsPerMinute: 2 });
+      const caps = () => fetch(`${limited.url}/mdm/scep?operation=GetCACaps`);
+      expect((await caps()).status).to.equal(200);
+      expect((await caps()).status).to.equal(200);
+      const refused = await caps();
+      expect(refused.status).to.equal(429);
+      expect(refused.headers.get('retry-after')).to.equal('60');
+    });
+  });
+
   describe('nothing lost between NanoMDM and us', () => {
     it('NanoMDM down while the device checks in: it is told to retry, and its retry enrols it', async () => {
-      const r = await iphoneLink();
-      const iphone = newDevice();
-      await iphone.openLink(r.device.provisioningUrl);
-      await iphone.getIdentity();
-      expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+      const { r, iphone } = await authenticatedIphone();
       await system().engines.nanomdm.stop();
       try {
         const refused = await iphone.checkIn('TokenUpdate');
@@ -286,14 +312,10 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
     });
 
     it('our API cannot record a TokenUpdate NanoMDM took: the device retries, through another API process, and it is recorded', async () => {
-      const r = await iphoneLink();
+      const { r, iphone } = await authenticatedIphone();
       // An API process whose Temporal is gone (a scaled-out one cut off): NanoMDM takes the check-in, we cannot record it.
       const cutOff = await apiWithoutTemporal();
       try {
-        const iphone = newDevice();
-        await iphone.openLink(r.device.provisioningUrl);
-        await iphone.getIdentity();
-        expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
         const profile = iphone.profile as NonNullable<typeof iphone.profile>;
         const mdmPayload = payloadOf(profile, 'com.apple.mdm');
         const viaApi = mdmPayload.CheckInURL as string;
@@ -312,14 +334,11 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
 
     it('the webhook’s API down: the enrolment does not depend on it', async () => {
       // NanoMDM's webhook goes to the main test API; this device talks to another one, and that is all it needs.
-      const r = await iphoneLink();
-      const iphone = newDevice();
-      await iphone.openLink(r.device.provisioningUrl);
-      await iphone.getIdentity(); // the SCEP server's challenge check goes to the main API too
+      // (The SCEP server's challenge check goes to the main API too: the identity comes first.)
+      const { r, iphone } = await authenticatedIphone();
       const webhookTarget = system().api;
       await webhookTarget.pause();
       try {
-        expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
         expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
         expect((await registration(r).result()).step).to.equal('done');
       } finally {
@@ -328,11 +347,7 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
     });
 
     it('a worker killed between TokenUpdate and InstallProfile: the next worker sends the settings', async () => {
-      const r = await iphoneLink();
-      const iphone = newDevice();
-      await iphone.openLink(r.device.provisioningUrl);
-      await iphone.getIdentity();
-      expect((await iphone.checkIn('Authenticate')).status).to.equal(200);
+      const { r, iphone } = await authenticatedIphone();
       expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
       // NanoMDM's API refuses for a moment, so InstallProfile is not queued yet when the worker goes.
       await system().engines.nanomdm.stop();

@@ -2,7 +2,7 @@ import cookieParser from 'cookie-parser';
 import express, { type CookieOptions, type Request, type Response } from 'express';
 import type { ZodType } from 'zod';
 import type { Secrets } from '../lib/secrets';
-import { registrationLimiter } from '../services/attempts';
+import { perAddressLimiter } from '../services/attempts';
 import { type ErrorAnswer, HttpError } from '../services/errors';
 import { organisationForm } from '../services/schemas';
 import { csrfProtection } from './csrf';
@@ -20,7 +20,7 @@ export function formParsing(secrets: Secrets, csrfCookie: CookieOptions) {
 
 /** The per-address limit of the JSON API, awaited inside a page's handler so a refusal lands on the form. */
 export function pageLimit(perMinute: number, what?: string) {
-  const limiter = registrationLimiter(perMinute, what);
+  const limiter = perAddressLimiter(perMinute, what);
   return (req: Request, res: Response) =>
     new Promise<void>((resolve, reject) => limiter(req, res, (error?: unknown) => (error ? reject(error) : resolve())));
 }

@@ -242,6 +242,7 @@ export class TestSystem {
       /** The interface to listen on: loopback unless a test needs the API reachable by another address. */
       host?: string;
       registrationsPerMinute?: number;
+      scepRequestsPerMinute?: number;
       devOutbox?: boolean;
       /** Where this API logs (silent by default); a test that reads the log passes its own. */
       logger?: Logger;
@@ -268,6 +269,7 @@ export class TestSystem {
         limits: { ...TEST_LIMITS, ...overrides.limits },
         trustProxy: overrides.trustProxy ?? ['loopback'],
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
+        scepRequestsPerMinute: overrides.scepRequestsPerMinute ?? 100_000,
         codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
         siteName: SITE_NAME,
         siteHelp: SITE_HELP,
