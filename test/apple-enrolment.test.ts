@@ -200,6 +200,31 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       expect((await managed(r.device.id).result()).state).to.equal('removed');
     });
 
+    it('removed while NanoMDM is down: the owner is answered at once, RemoveProfile follows once NanoMDM is back', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+      );
+      const token = await ownerSession(r.email);
+      await system().engines.nanomdm.stop();
+      try {
+        expect((await api.call('DELETE', `/api/me/devices/${r.device.id}`, { token })).status).to.equal(204);
+        expect((await record(r.device.id))?.state).to.equal('removed');
+      } finally {
+        await system().engines.nanomdm.start();
+      }
+      const commands = await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+        20_000,
+      );
+      expect(commands.map((command) => command.Command.RequestType)).to.deep.equal(['RemoveProfile']);
+      expect((await managed(r.device.id).result()).state).to.equal('removed');
+    });
+
     it('a Mac enrols the same way, with its model', async () => {
       const r = await withDevice(api, ORG, 'macos');
       const mac = newDevice({ productName: 'Mac14,7' });

@@ -11,7 +11,8 @@ import { CODEC_KEYS } from './support/system';
  * Histories of real runs (recorded by `npm run record-histories`) replayed through the current workflow code: a change
  * that would break running registrations (non-determinism) fails here first. Older generations stay: `before-encryption/`
  * (plain payloads, which must still decode), `before-local-steps/` (ordinary step activities, replayed on the
- * `lean-steps-v1` patch's old path) and `before-returning-owners/` (device runs without reminders or removal, and
+ * `lean-steps-v1` patch's old path), `before-apple-mdm/` (device runs that ended at enrolment for every platform,
+ * replayed on the `apple-mdm-v1` patch's old path) and `before-returning-owners/` (device runs without reminders or removal, and
  * registrations whose verification codes were kept before the code rules moved to workflows/codes.ts).
  */
 describe('replay of saved histories', () => {
@@ -32,10 +33,13 @@ describe('replay of saved histories', () => {
     'device-removed',
     'password-reset-changed',
   ];
+  /** Runs that begin with Apple MDM: an enrolled Mac's life under management, to its removal and check-out. */
+  const appleKinds = ['managed-device-removed'];
 
   it('has histories of every workflow kind and ending, from every generation of the workflow code', () => {
     expect(files).to.include.members([
-      ...[...kinds, ...currentKinds].map((kind) => `${kind}.json`),
+      ...[...kinds, ...currentKinds, ...appleKinds].map((kind) => `${kind}.json`),
+      ...[...kinds, ...currentKinds].map((kind) => path.join('before-apple-mdm', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-local-steps', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-returning-owners', `${kind}.json`)),

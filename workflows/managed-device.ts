@@ -30,6 +30,8 @@ export async function managedDevice(input: ManagedDeviceInput): Promise<DeviceOu
   let writing = false;
   let checkedOut = false;
   let settingsResult: SettingsResult | undefined;
+  /** Removed while enrolled: the device is told to let go after the owner has had the answer, however long NanoMDM takes. */
+  let unenrol = false;
 
   /** One record change at a time, in the order asked. */
   const oneAtATime = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -53,10 +55,9 @@ export async function managedDevice(input: ManagedDeviceInput): Promise<DeviceOu
     () =>
       oneAtATime(async () => {
         if (state === 'removed') return { state };
-        const unenrol = state === 'enrolled';
+        unenrol = state === 'enrolled';
         await mdm.removeDevice({ deviceId: input.deviceId });
         state = 'removed';
-        if (unenrol) await mdm.removeEnrolment(enrolment);
         return { state };
       }),
     {
@@ -98,8 +99,11 @@ export async function managedDevice(input: ManagedDeviceInput): Promise<DeviceOu
     }
   }
   await condition(() => state !== 'enrolled');
-  // Removed here: the device's check-out (once RemoveProfile reaches it) is recorded if it comes in time.
-  if (state === 'removed') await condition(() => checkedOut, timeoutMs);
+  if (unenrol) {
+    await mdm.removeEnrolment(enrolment);
+    // The device's check-out, once RemoveProfile reaches it, is recorded if it comes in time.
+    await condition(() => checkedOut, timeoutMs);
+  }
   await condition(allHandlersFinished);
   return { state };
 }

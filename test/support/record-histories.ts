@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { deviceWorkflowId, passwordResetWorkflowId } from '../../workflows/messages';
+import { deviceWorkflowId, managedDeviceWorkflowId, passwordResetWorkflowId } from '../../workflows/messages';
+import { SimulatedAppleDevice } from './apple-device';
 import { eventually, expectError, register, registrationHandle, path as route, uniqueEmail, withDevice } from './flow';
 import { codeIn } from './smtp';
 import { startSystem, stopSystem, system } from './system';
@@ -69,7 +70,8 @@ async function main() {
     await save('device-link-expired', deviceWorkflowId(relinked.device.id));
 
     // The owner of the completed registration comes back: adds devices, gets a new link, removes one.
-    const ownerApi = await system().startApi({ timings: { linkTtlMs: 1_500, linkReminderMs: 700 } });
+    // Its own address is its public URL: the simulated Mac follows the profile's URLs to it.
+    const ownerApi = await system().startDeviceFacingApi({ timings: { linkTtlMs: 1_500, linkReminderMs: 700 } });
     const signedIn = await ownerApi.call('POST', '/api/session', {
       body: { organisation: 'replay', email: r.email, password: 'a long passphrase' },
     });
@@ -80,10 +82,29 @@ async function main() {
       ownerApi.call('POST', `/api/provision/${device.provisioningUrl.split('/').pop()}/checkin`, { body: {} });
     const ended = (id: string) => system().temporal.client.workflow.getHandle(deviceWorkflowId(id)).result();
 
+    // A Mac enrols through MDM, takes its settings, and is removed: RemoveProfile, then its check-out.
     const mac = await add('macos');
-    await checkIn(mac);
-    await ended(mac.id);
-    await save('device-added-enrolled', deviceWorkflowId(mac.id));
+    const device = new SimulatedAppleDevice({ productName: 'Mac14,7' });
+    try {
+      await device.enrol(mac.provisioningUrl);
+      await ended(mac.id);
+      await save('device-added-enrolled', deviceWorkflowId(mac.id));
+      await eventually(
+        () => device.processCommands(),
+        (commands) => commands.length > 0,
+      );
+      const managed = system().temporal.client.workflow.getHandle(managedDeviceWorkflowId(mac.id));
+      await eventually(
+        async () => (await system().db.models.Device.findByPk(mac.id))?.settingsStatus,
+        (status) => status === 'applied',
+      );
+      await ownerApi.call('DELETE', `/api/me/devices/${mac.id}`, owner);
+      await device.processCommands();
+      await managed.result();
+      await save('managed-device-removed', managed.workflowId);
+    } finally {
+      device.cleanup();
+    }
 
     const windows = await add('windows');
     await ended(windows.id);
