@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mdmEventBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../services/mdm-events';
 import {
   checkInBody,
   createRegistrationBody,
@@ -37,6 +38,18 @@ const provisioningLink = z.strictObject({
   provisioningUrl: z.string(),
   instructions: z.array(z.string()),
   expiresAt: timestamp,
+  start: z
+    .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('apple-profile') }),
+      z.strictObject({ kind: z.literal('windows'), url: z.string().describe('ms-device-enrollment: deep link') }),
+      z.strictObject({
+        kind: z.literal('android-qr'),
+        qrPayload: z.string().describe("the JSON Android's set-up wizard reads from the QR code"),
+      }),
+      z.strictObject({ kind: z.literal('android-app'), url: z.string().describe('intent URL opening the DPC') }),
+    ])
+    .optional()
+    .describe("How the device starts enrolling; absent while the organisation's settings for it are missing."),
 });
 const systemSettings = z.strictObject({
   deviceSetupEnabled: z.boolean(),
@@ -50,6 +63,7 @@ const deviceSetup = z.strictObject({
   accountTemplate: z.number().int().nullable(),
   deviceTemplates: z.partialRecord(platform, z.number().int()),
   maxDevicesPerOwner: z.number().int(),
+  windowsMdmDiscoveryUrl: z.string().nullable(),
 });
 const accountTemplate = accountTemplateBody.extend({ id: z.number().int(), validityDays: z.number().int().nullable() });
 const deviceTemplate = deviceTemplateBody.extend({ id: z.number().int() });
@@ -62,6 +76,8 @@ interface Operation {
   summary: string;
   auth?: 'registration' | 'owner' | 'api';
   body?: Schema;
+  /** Request headers the operation needs (besides authentication). */
+  headers?: Array<{ name: string; description: string }>;
   responses: Record<number, Schema | null>;
 }
 
@@ -148,12 +164,27 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
   },
   '/api/provision/{token}/checkin': {
     post: {
-      summary: "The device's first check-in: enrols it and spends the link",
+      summary:
+        "An Android device policy app's first check-in: records the device's identifiers, enrols it, spends the link, and answers with the settings it applies",
       body: checkInBody,
       responses: {
-        200: z.strictObject({ deviceId: z.string(), state: z.literal('enrolled') }),
+        200: z.strictObject({
+          deviceId: z.string(),
+          state: z.literal('enrolled'),
+          settings: z
+            .strictObject({
+              password: z.record(z.string(), z.unknown()).optional(),
+              wifi: z.record(z.string(), z.unknown()).optional(),
+              apps: z.array(z.string()),
+            })
+            .optional()
+            .describe(
+              "The device template's settings: the screen lock, Wi-Fi (its password in clear) and apps to install",
+            ),
+        }),
         400: error,
         404: error,
+        409: error,
         410: error,
       },
     },
@@ -386,6 +417,43 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
       },
     },
   },
+  '/api/organisations/{slug}/mdm-webhook-secret': {
+    get: {
+      summary: "Whether the organisation's MDM webhook secret is set, and since when (never the secret)",
+      auth: 'api',
+      responses: {
+        200: z.strictObject({ configured: z.boolean(), createdAt: timestamp.nullable() }),
+        ...adminErrors,
+      },
+    },
+    post: {
+      summary: 'A new MDM webhook secret, shown once; it replaces the previous one at once (rotation)',
+      auth: 'api',
+      responses: { 201: z.strictObject({ secret: z.string(), createdAt: timestamp }), ...adminErrors },
+    },
+  },
+  '/api/mdm/events': {
+    post: {
+      summary: "An organisation's MDM reports a device enrolled or unenrolled, signed with the organisation's secret",
+      body: mdmEventBody,
+      headers: [
+        { name: TIMESTAMP_HEADER, description: 'Unix time in seconds; at most 5 minutes off' },
+        {
+          name: SIGNATURE_HEADER,
+          description: 'sha256=<hex HMAC-SHA-256 of "<timestamp>.<raw body>", keyed with the whole secret>',
+        },
+      ],
+      responses: {
+        200: z.strictObject({ deviceId: z.string(), state: z.enum(['enrolled', 'unenrolled', 'removed']) }),
+        400: error,
+        401: error,
+        404: error,
+        409: error,
+        410: error,
+        413: error,
+      },
+    },
+  },
   '/codec/decode': {
     post: {
       summary: 'Decode Temporal payloads for operators (codec-server protocol)',
@@ -433,7 +501,16 @@ export function openApiDocument(publicUrl: string) {
           method,
           {
             summary: op.summary,
-            parameters: parameters(path),
+            parameters: [
+              ...parameters(path),
+              ...(op.headers ?? []).map(({ name, description }) => ({
+                name,
+                in: 'header',
+                required: true,
+                description,
+                schema: { type: 'string' },
+              })),
+            ],
             security: op.auth === undefined ? [] : [{ [`${op.auth}Token`]: [] }],
             ...(op.body && {
               requestBody: {

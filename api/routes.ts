@@ -4,6 +4,7 @@ import type { Services } from '../services/index';
 import { createAuth } from './auth';
 import { codecRoutes } from './codec';
 import { mdmRoutes } from './mdm';
+import { mdmEventRoutes } from './mdm-events';
 import { meRoutes } from './me';
 import { openApiDocument } from './openapi';
 import { provisioningRoutes } from './provisioning';
@@ -11,8 +12,13 @@ import { settingsRoutes } from './settings';
 import { setupRoutes } from './setup';
 
 /** The JSON API (`/api…`), what devices call (`/provision/<token>`), the codec endpoint and health. */
-export function apiRoutes(deps: ServiceDeps, { registrations, owners, apple }: Services): Router {
+export function apiRoutes(
+  deps: ServiceDeps,
+  { registrations, owners, apple, provisioning: links, mdmEvents }: Services,
+): Router {
   const router = Router();
+  // The MDMs' signed events first: their signature covers the raw body, which they parse themselves.
+  router.use(mdmEventRoutes(mdmEvents));
   // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).
   router.use('/api', express.json({ limit: '64kb', strict: true, type: () => true }));
 
@@ -27,7 +33,6 @@ export function apiRoutes(deps: ServiceDeps, { registrations, owners, apple }: S
     res.json(openApi);
   });
 
-  const provisioning = provisioningRoutes(deps);
   const auth = createAuth(deps.models, deps.secrets);
   router.use(
     '/codec',
@@ -35,9 +40,8 @@ export function apiRoutes(deps: ServiceDeps, { registrations, owners, apple }: S
   );
   router.use('/api/setup', setupRoutes(registrations, deps.config));
   router.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
-  router.use('/api', provisioning.api);
+  router.use('/api', provisioningRoutes(links));
   router.use('/api', settingsRoutes(deps, auth));
-  router.use(provisioning.pages);
   router.use(mdmRoutes(apple, deps.config));
   return router;
 }

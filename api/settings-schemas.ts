@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { appleManagement } from '../lib/apple-settings';
-import { MDM_MANAGED } from '../lib/platforms';
+import { managementSchema } from '../lib/device-settings';
 import { slug } from '../services/schemas';
 import { PLATFORMS } from '../workflows/messages';
 
@@ -52,6 +51,14 @@ export const deviceSetupBody = z.strictObject({
   emailRequirement: z.string().max(500).nullable(),
   accountTemplate: id.nullable(),
   deviceTemplates: z.partialRecord(z.enum(PLATFORMS), id),
+  windowsMdmDiscoveryUrl: z
+    .url({ protocol: /^https$/, error: 'an https URL: your MDM’s enrolment discovery service' })
+    .max(2000)
+    .nullable()
+    .optional()
+    .describe(
+      'Where Windows devices find the MDM that enrols them (https); Windows is offered only with one. Left out, the current value stays.',
+    ),
   maxDevicesPerOwner: z
     .number()
     .int()
@@ -71,7 +78,7 @@ export const accountTemplateBody = z.strictObject({
   attributes: freeForm,
 });
 
-/** iPhone/iPad and Mac templates' settings are typed (they become MDM payloads); the others' are free-form still. */
+/** Apple and Android templates' settings are typed (the device applies them); Windows' are free-form (its MDM's). */
 export const deviceTemplateBody = z
   .strictObject({
     name: label,
@@ -81,9 +88,8 @@ export const deviceTemplateBody = z
     management: freeForm,
   })
   .superRefine((template, ctx) => {
-    if (!MDM_MANAGED.has(template.platform)) return;
-    const typed = appleManagement.safeParse(template.management);
-    for (const issue of typed.error?.issues ?? []) {
+    const typed = managementSchema(template.platform)?.safeParse(template.management);
+    for (const issue of typed?.error?.issues ?? []) {
       ctx.addIssue({ code: 'custom', message: issue.message, path: ['management', ...issue.path] });
     }
   });

@@ -3,11 +3,12 @@ import type { Model, ModelStatic } from 'sequelize';
 import type { z } from 'zod';
 import type { AccountTemplate, DeviceTemplate, Models, Organisation, SystemSettings } from '../db/models';
 import { appleErrorText } from '../lib/apple-errors';
-import { type AppleManagement, redactAppleManagement } from '../lib/apple-settings';
+import { keepWifiPasswords, shownManagement } from '../lib/device-settings';
 import { emailRequirementProblem } from '../lib/email-requirement';
-import { MDM_MANAGED } from '../lib/platforms';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
+import { makeWebhookSecret, webhookSecretStatus } from '../services/mdm-events';
+import { emptyBody } from '../services/schemas';
 import type { Platform } from '../workflows/messages';
 import { REGISTRATION_EMAIL, REGISTRATION_STEP } from '../workflows/search-attributes';
 import type { Auth } from './auth';
@@ -45,6 +46,7 @@ async function deviceSetupView(models: Models, organisation: Organisation) {
     accountTemplate: organisation.accountTemplateId,
     deviceTemplates: Object.fromEntries(rows.map((row) => [row.platform, row.deviceTemplateId])),
     maxDevicesPerOwner: organisation.maxDevicesPerOwner,
+    windowsMdmDiscoveryUrl: organisation.windowsMdmDiscoveryUrl ?? null,
   };
 }
 
@@ -66,18 +68,19 @@ const deviceTemplateView = (t: DeviceTemplate) => ({
   groups: t.groups,
   description: t.description,
   // A Wi-Fi password goes to devices, never back to people: the view says whether one is set.
-  management: MDM_MANAGED.has(t.platform) ? redactAppleManagement(t.management as AppleManagement) : t.management,
+  management: shownManagement(t.platform, t.management),
 });
 
-/** A Wi-Fi password left out of a replacement for the same network is the one already kept. */
+/** A template replaced without the Wi-Fi passwords the view never showed keeps them, for the same networks. */
 function keepWifiPassword(template: DeviceTemplate, sent: unknown): unknown {
-  const kept = (template.management as AppleManagement).wifi;
-  const body = sent as { management?: { wifi?: Record<string, unknown> } };
-  const wifi = body?.management?.wifi;
-  if (!kept?.password || !wifi || typeof wifi !== 'object' || 'password' in wifi || wifi.ssid !== kept.ssid) {
-    return sent;
-  }
-  return { ...body, management: { ...body.management, wifi: { ...wifi, password: kept.password } } };
+  const body = sent as { platform?: unknown; management?: unknown } | null;
+  if (!body?.management || typeof body.management !== 'object' || body.platform !== template.platform) return sent;
+  const management = keepWifiPasswords(
+    template.platform,
+    template.management,
+    body.management as Record<string, unknown>,
+  );
+  return { ...body, management };
 }
 
 /** Where a template is in use, as sentences for a 409; empty when it may be changed or deleted freely. */
@@ -273,6 +276,10 @@ export function settingsRoutes({ client, models, secrets }: ServiceDeps, auth: A
           emailRequirement,
           accountTemplateId: body.accountTemplate,
           maxDevicesPerOwner: body.maxDevicesPerOwner ?? organisation.maxDevicesPerOwner,
+          windowsMdmDiscoveryUrl:
+            body.windowsMdmDiscoveryUrl === undefined
+              ? organisation.windowsMdmDiscoveryUrl
+              : body.windowsMdmDiscoveryUrl,
         },
         { transaction },
       );
@@ -324,6 +331,19 @@ export function settingsRoutes({ client, models, secrets }: ServiceDeps, auth: A
       if (registrations.length >= 1000) break;
     }
     res.json({ registrations });
+  });
+
+  // The secret the organisation's MDM signs its events with: shown once when made; a new one replaces it at once.
+  router.get('/organisations/:slug/mdm-webhook-secret', async (req, res) => {
+    res.json(webhookSecretStatus(secrets, await auth.organisationFor(res, param(req, 'slug'))));
+  });
+  router.post('/organisations/:slug/mdm-webhook-secret', async (req, res) => {
+    const organisation = await auth.organisationFor(res, param(req, 'slug'));
+    emptyBody.parse(req.body ?? {});
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json(await makeWebhookSecret(secrets, organisation));
   });
 
   router.get('/organisations/:slug/devices', async (req, res) => {

@@ -16,6 +16,7 @@ import {
   type EnrolmentProfile,
   SimulatedAppleDevice,
 } from '../test/support/apple-device';
+import { mdmSignature, unixNow } from '../test/support/mdm-events';
 import { healthy, post, sleep, spawnEntry, stop, waitFor } from '../test/support/processes';
 import { codeIn, MailCatcher } from '../test/support/smtp';
 import { REGISTRATION_EMAIL } from '../workflows/search-attributes';
@@ -66,7 +67,7 @@ type AppleStep = (typeof APPLE_STEPS)[number];
 /** The floor's TokenUpdate in its two parts: the check-in straight to NanoMDM, then the bare workflow's update. */
 const TOKEN_UPDATE_PARTS = ['tokenUpdateNanomdm', 'tokenUpdateWorkflow'] as const;
 type TokenUpdatePart = (typeof TOKEN_UPDATE_PARTS)[number];
-/** How often an enrolled iPhone connects for its commands (no push here) and the owner's page asks for the step. */
+/** How often an enrolled iPhone connects for its commands (there is no push here). */
 const POLL_MS = 100;
 const secret = () => randomBytes(24).toString('base64url');
 
@@ -168,13 +169,19 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
     REGISTRATIONS_PER_MINUTE: '10000000',
     SIGN_IN_FAILURES_PER_ADDRESS: '10000000',
     CODE_FAILURES_PER_ADDRESS: '10000000',
+    SCEP_REQUESTS_PER_MINUTE: '10000000',
     PASSWORD_HASHING_QUEUE: '1000',
     LOG_LEVEL: 'warn',
     ...('env' in apple && apple.env),
     ...env,
   };
   const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [];
-  const start = (entry: 'api.ts' | 'worker.ts') => spawnEntry(entry, shared, profiling);
+  const start = (entry: 'api.ts' | 'worker.ts') => {
+    const child = spawnEntry(entry, shared, profiling);
+    // A failed run exits without stop(): its processes must not outlive it.
+    process.once('exit', () => child.kill());
+    return child;
+  };
   // The worker first: it migrates and seeds the demo organisation before the API opens the same SQLite file.
   const worker = start('worker.ts');
   await waitFor(async () => {
@@ -190,7 +197,9 @@ async function startProduct(dir: string, temporalAddress: string, smtpUrl: strin
   }, 'the worker to seed the database');
   const api = start('api.ts');
   await healthy(url);
-  return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY, apple };
+  // The demo organisation's MDM, which reports its Windows PCs' enrolments through the signed webhook.
+  const made = await post(`${url}/api/organisations/demo/mdm-webhook-secret`, undefined, shared.SUPERVISOR_TOKEN);
+  return { api, worker, url, codecKey: shared.TEMPORAL_CODEC_KEY, apple, mdmSecret: made.secret as string };
 }
 
 /**
@@ -292,9 +301,21 @@ async function main() {
     const { provisioningUrl } = chosen.device as { provisioningUrl: string };
     return { email, workflowId: `registration/${created.organisation}/${email}`, registration, token, provisioningUrl };
   };
-  /** The JSON check-in of a (non-Apple) device's link. */
-  const deviceCheckIn = (provisioningUrl: string) =>
-    post(`${product.url}/api/provision/${provisioningUrl.split('/').pop()}/checkin`, {});
+  /** A Windows PC's check-in: the organisation's MDM reports its enrolment through the signed webhook. */
+  let nextEvent = 0;
+  const deviceCheckIn = (provisioningUrl: string) => {
+    const event = JSON.stringify({
+      id: `bench-${run}-${nextEvent++}`,
+      organisation: 'demo',
+      type: 'enrolled',
+      enrolmentToken: provisioningUrl.split('/').pop(),
+    });
+    const timestamp = unixNow();
+    return post(`${product.url}/api/mdm/events`, event, undefined, {
+      'x-signature-timestamp': String(timestamp),
+      'x-signature': mdmSignature(product.mdmSecret, timestamp, event),
+    });
+  };
   const productRegistration = async (label: string): Promise<Timings & { email: string; workflowId: string }> => {
     const t: Partial<Timings> = {};
     const { email, workflowId, provisioningUrl } = await chooseDevice(label, 'windows', t);
@@ -385,6 +406,7 @@ async function main() {
       return t;
     };
     const productEnrolment = async ({
+      workflowId,
       registration,
       token,
       provisioningUrl,
@@ -395,18 +417,20 @@ async function main() {
       await timed(t, 'identity', () => device.getIdentity());
       await timed(t, 'authenticate', () => checkIn(device, 'Authenticate'));
       await timed(t, 'tokenUpdate', () => checkIn(device, 'TokenUpdate'));
-      // From TokenUpdate's answer: the iPhone has its settings (it connects as if pushed, acknowledging what it gets),
-      // and the owner's page (asking as often) shows the registration done.
+      // From TokenUpdate's answer: the iPhone has its settings (it connects every POLL_MS, as if pushed, acknowledging
+      // what it gets), and the owner's registration shows done. The registration ends in the workflow task that makes
+      // it done, so that is waited for on the server (no polling) and then seen through the API.
       const installed = async () =>
         (await device.processCommands()).some((command) => command.Command.RequestType === 'InstallProfile');
       const done = async () => {
+        await productClient.workflow.getHandle(workflowId).result();
         const response = await fetch(registration, { headers: { authorization: `Bearer ${token}` } });
-        if (!response.ok) throw new Error(`${registration}: ${response.status} ${await response.text()}`);
-        return ((await response.json()) as { step: string }).step === 'done';
+        const { step } = (await response.json()) as { step?: string };
+        if (step !== 'done') throw new Error(`${registration} ended at ${response.status} ${step}, not done`);
       };
       await Promise.all([
         timed(t, 'settings', () => until(installed, `the settings on ${device.udid}`)),
-        timed(t, 'done', () => until(done, `${registration} to be done`)),
+        timed(t, 'done', done),
       ]);
       return t;
     };
@@ -589,8 +613,8 @@ function print(report: {
   } else {
     console.log(
       '\niPhones enrolling (floor = the same requests straight to the engines: identity from scepserver, check-ins to' +
-        ' NanoMDM, TokenUpdate also a bare workflow update; product = through our API, settings and done polled every' +
-        ` ${POLL_MS} ms from TokenUpdate's answer)`,
+        ' NanoMDM, TokenUpdate also a bare workflow update; product = through our API; settings and done from' +
+        ` TokenUpdate's answer, the iPhone connecting every ${POLL_MS} ms)`,
     );
     printLevels(report.apple.levels, APPLE_STEPS, 'enrolments');
     console.log('floor tokenUpdate in parts, ms p50/p95/p99: NanoMDM check-in | bare workflow update');

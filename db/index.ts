@@ -8,6 +8,7 @@ import * as initial from './migrations/001-initial';
 import * as apiTokens from './migrations/002-api-tokens';
 import * as returningOwners from './migrations/003-returning-owners';
 import * as appleEnrolment from './migrations/004-apple-enrolment';
+import * as externalMdm from './migrations/005-external-mdm';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -86,6 +87,7 @@ const MIGRATIONS = [
   { name: '002-api-tokens', ...apiTokens },
   { name: '003-returning-owners', ...returningOwners },
   { name: '004-apple-enrolment', ...appleEnrolment },
+  { name: '005-external-mdm', ...externalMdm },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */

@@ -31,6 +31,11 @@ export class Organisation extends Model<InferAttributes<Organisation>, InferCrea
   declare accountTemplateId: CreationOptional<number | null>;
   /** Devices one owner may have that are not removed. */
   declare maxDevicesPerOwner: CreationOptional<number>;
+  /** Where Windows devices find the organisation's MDM (https); Windows is offered only with one. */
+  declare windowsMdmDiscoveryUrl: CreationOptional<string | null>;
+  /** The secret the organisation's MDM signs enrolment reports with, sealed (`Secrets.seal`). */
+  declare mdmWebhookSecret: CreationOptional<string | null>;
+  declare mdmWebhookSecretCreatedAt: CreationOptional<Date | null>;
 }
 
 export class AccountTemplate extends Model<InferAttributes<AccountTemplate>, InferCreationAttributes<AccountTemplate>> {
@@ -192,6 +197,9 @@ export function defineModels(sequelize: Sequelize) {
       emailRequirement: { type: DataTypes.STRING(1000), allowNull: true },
       accountTemplateId: { type: DataTypes.INTEGER, allowNull: true },
       maxDevicesPerOwner: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 5 },
+      windowsMdmDiscoveryUrl: { type: DataTypes.STRING(2000), allowNull: true },
+      mdmWebhookSecret: { type: DataTypes.STRING(200), allowNull: true },
+      mdmWebhookSecretCreatedAt: { type: DataTypes.DATE, allowNull: true },
     },
     options('organisations'),
   );

@@ -68,7 +68,8 @@ export interface Engines {
 
 /**
  * The open organisation (as `openOrganisation`) and the device template per platform it offers now; Android only with
- * SMS installation codes on, iOS and macOS only with Apple enrolment set up. One read of the system settings serves
+ * SMS installation codes on, iOS and macOS only with Apple enrolment set up, Windows only with the organisation's MDM
+ * discovery URL. One read of the system settings serves
  * both.
  */
 export async function offeredPlatforms(
@@ -87,6 +88,8 @@ export async function offeredPlatforms(
     if (!template || template.platform !== platform) continue;
     if (platform === 'android' && !settings.platforms.android?.useSmsInstallationCode) continue;
     if (MDM_MANAGED.has(platform) && !engines.apple) continue;
+    // A Windows PC enrols into the organisation's own MDM: nothing to offer until the organisation names it.
+    if (platform === 'windows' && !organisation.windowsMdmDiscoveryUrl) continue;
     offered.set(platform, template);
   }
   return { organisation, offered };

@@ -37,10 +37,32 @@ function seed({ sequelize, models }: Database): Promise<boolean> {
       },
       { transaction },
     );
-    await organisation.update({ enabled: true, accountTemplateId: account.id }, { transaction });
+    await organisation.update(
+      {
+        enabled: true,
+        accountTemplateId: account.id,
+        // A placeholder for the organisation's own MDM (Intune, Fleet…), where Windows PCs enrol.
+        windowsMdmDiscoveryUrl: 'https://enterpriseenrollment.demo.example/EnrollmentServer/Discovery.svc',
+      },
+      { transaction },
+    );
     const platformTemplates = [
-      { platform: 'android', name: 'Demo: Android work profile', management: { workProfile: true, apps: ['mail'] } },
-      // Apple templates are typed: each part becomes a payload the device installs (lib/apple-settings.ts).
+      // Typed templates: the Android device policy app and Apple's MDM apply them (lib/device-settings.ts). The demo's
+      // app is Google's sample DPC, TestDPC, from Google Play; its checksum matters only for company-owned devices.
+      {
+        platform: 'android',
+        name: 'Demo: Android work profile',
+        management: {
+          dpc: {
+            componentName: 'com.afwsamples.testdpc/.DeviceAdminReceiver',
+            packageDownloadUrl: 'https://play.google.com/store/apps/details?id=com.afwsamples.testdpc',
+            signatureChecksum: 'sample-checksum-of-the-dpc-signing-cert-000',
+          },
+          ownership: 'personal',
+          password: { quality: 'numeric', minLength: 6 },
+          apps: ['com.google.android.gm'],
+        },
+      },
       {
         platform: 'ios',
         name: 'Demo: iPhone and iPad',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ssid, WPA_PASSPHRASE, WPA_PASSPHRASE_RULE } from './wifi';
 
 /**
  * The `management` field of an iPhone/iPad or Mac device template: what its devices get once enrolled, each part one
@@ -22,20 +23,7 @@ const passcode = z.strictObject({
   pinHistory: whole(1, 50).optional(),
 });
 
-// The schema says 1 to 32 bytes, not characters: an accented letter takes 2, an emoji 4.
-const ssid = z
-  .string()
-  .min(1, 'required')
-  .refine(
-    (value) => Buffer.byteLength(value, 'utf8') <= 32,
-    'at most 32 bytes (an accented letter counts 2, an emoji 4)',
-  )
-  .refine((value) => !/\p{Cc}/u.test(value), 'no control characters');
-
-// WPA personal passphrase (IEEE 802.11i): 8 to 63 characters from space to tilde.
-const passphrase = z
-  .string()
-  .regex(/^[ -~]{8,63}$/, '8 to 63 characters: letters, digits, spaces and ASCII punctuation');
+const passphrase = z.string().regex(WPA_PASSPHRASE, WPA_PASSPHRASE_RULE);
 
 /**
  * → com.apple.wifi.managed. `security` uses Apple's EncryptionType names: WPA2 joins WPA2 or WPA3 networks (iOS 16,

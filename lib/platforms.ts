@@ -30,11 +30,28 @@ export function smsPhoneFor(platform: Platform, ...known: Array<string | null | 
 export const provisioningUrl = (publicUrl: string, token: string) => `${publicUrl}/provision/${token}`;
 export const checkInUrl = (publicUrl: string, token: string) => `${publicUrl}/api/provision/${token}/checkin`;
 
-export const INSTRUCTIONS: Record<Platform, string[]> = {
-  android: [
-    'On the Android device, open the link from the SMS we sent you (or scan the QR code).',
-    'Allow the download of the enrolment file and open it.',
-    'Follow the prompts to set up the work profile; the device checks in when it is done.',
+/**
+ * How a device starts enrolling from its link: Apple devices install the profile the link delivers; a Windows PC opens
+ * Settings' work-account enrolment with Windows' own deep link; a company-owned Android device scans the provisioning
+ * QR code in its set-up wizard; a personal one opens the organisation's device policy app with the token.
+ */
+export type EnrolmentStart =
+  | { kind: 'apple-profile' }
+  | { kind: 'windows'; url: string }
+  | { kind: 'android-qr'; qrPayload: string }
+  | { kind: 'android-app'; url: string };
+
+/** The steps an owner is shown for each way of starting. */
+export const INSTRUCTIONS: Record<Exclude<Platform, 'android'> | 'android-qr' | 'android-app', string[]> = {
+  'android-qr': [
+    'Start with a new or factory-reset Android device. On its first set-up screen, tap the same spot six times.',
+    'Connect to Wi-Fi if the device asks; when the QR code reader opens, scan the code shown here.',
+    'Follow the steps on the device: it installs your organisation’s device management app and checks in when it is done.',
+  ],
+  'android-app': [
+    'On the Android device, install your organisation’s device management app from Google Play.',
+    'Open the link from the SMS we sent you on that device, and tap “Open the app”.',
+    'Follow the app’s steps to set up the work profile; the device checks in when it is done.',
   ],
   ios: [
     'On the iPhone or iPad, open the provisioning link in Safari (or scan the QR code with the camera) and tap Allow to download the profile.',
@@ -47,9 +64,9 @@ export const INSTRUCTIONS: Record<Platform, string[]> = {
     'Click Enroll (or Install) and enter your password; the Mac enrols, and its settings arrive shortly after.',
   ],
   windows: [
-    'On the Windows PC, open the provisioning link in the browser and save the enrolment file.',
-    'Open Settings › Accounts › Access work or school › Connect, and choose the saved file.',
-    'Sign in with your e-mail address; the PC checks in when it is done.',
+    'On the Windows PC, open this page (or the link in your e-mail) and select “Enrol this PC”: Windows opens Settings › Accounts › Access work or school › Set up a work or school account, with your address filled in.',
+    'Check the address and select Next; sign in with your work account if you are asked to.',
+    'When Windows says the PC is set up for your organisation, you are done: your organisation’s device management tells us.',
   ],
 };
 
@@ -59,6 +76,25 @@ export interface ProvisioningLink {
   provisioningUrl: string;
   instructions: string[];
   expiresAt: string;
+  /** How the device starts enrolling; absent when the organisation's settings for it are missing now. */
+  start?: EnrolmentStart;
+}
+
+/** The steps for a way of starting (the platform's, when there is no way to start now). */
+export function instructionsFor(platform: Platform, start?: EnrolmentStart): string[] {
+  if (start?.kind === 'android-qr' || start?.kind === 'android-app') return INSTRUCTIONS[start.kind];
+  return INSTRUCTIONS[platform === 'android' ? 'android-qr' : platform];
+}
+
+/** Windows' own enrolment deep link: Settings' "Set up a work or school account" for the organisation's MDM. */
+export function windowsEnrolmentUrl(input: { email: string; discoveryUrl: string; token: string }): string {
+  const query = new URLSearchParams({
+    mode: 'mdm',
+    username: input.email,
+    servername: input.discoveryUrl,
+    accesstoken: input.token,
+  });
+  return `ms-device-enrollment:?${query.toString().replaceAll('+', '%20')}`;
 }
 
 /** What the owner is shown for an issued link: the URL (derived from the device id and link number) and the steps. */
@@ -66,13 +102,15 @@ export function provisioningLink(
   publicUrl: string,
   secrets: Pick<Secrets, 'linkToken'>,
   { id, platform, linkNumber, expiresAt }: IssuedDevice,
+  start?: EnrolmentStart,
 ): ProvisioningLink {
   return {
     id,
     platform,
     provisioningUrl: provisioningUrl(publicUrl, secrets.linkToken(id, linkNumber)),
-    instructions: INSTRUCTIONS[platform],
+    instructions: instructionsFor(platform, start),
     expiresAt,
+    start,
   };
 }
 
@@ -80,29 +118,4 @@ export interface EnrolmentPayload {
   contentType: string;
   fileName: string;
   body: string;
-}
-
-/**
- * The enrolment document of a platform that checks in with our JSON route (Android, Windows). Apple devices get a
- * configuration profile instead (lib/apple-profiles.ts).
- */
-export function enrolmentPayload(input: {
-  platform: Platform;
-  deviceId: string;
-  deviceName: string;
-  checkInUrl: string;
-  management: Record<string, unknown>;
-}): EnrolmentPayload {
-  const body = JSON.stringify(
-    {
-      platform: input.platform,
-      deviceId: input.deviceId,
-      deviceName: input.deviceName,
-      checkInUrl: input.checkInUrl,
-      managementSettings: input.management,
-    },
-    null,
-    2,
-  );
-  return { contentType: 'application/json', fileName: `enrolment-${input.platform}.json`, body };
 }

@@ -42,6 +42,10 @@ export interface Secrets {
   parseEnrolmentId(enrolmentId: string): { deviceId: string; linkNumber: number } | undefined;
   /** The SCEP challenge of an enrolment: in its profile only, never stored, good for one identity. */
   scepChallenge(enrolmentId: string): string;
+  /** A secret that must be read back (an organisation's webhook secret), encrypted for the database. */
+  seal(plaintext: string): string;
+  /** The secret a `seal` made, or undefined if this key did not make it. */
+  unseal(sealed: string): string | undefined;
   /** Opaque, stable, tamper-proof registration id for a workflow id (which holds the e-mail address). */
   registrationId(workflowId: string): string;
   /** The workflow id behind a registration id, or undefined if it was not made with this key. */
@@ -55,6 +59,7 @@ export function createSecrets(appSecret: Buffer): Secrets {
   const linkKey = subkey('link-token');
   const idKey = subkey('registration-id');
   const enrolmentKey = subkey('enrolment-id');
+  const sealKey = subkey('sealed-secrets');
   const enrolmentMac = (deviceId: string, linkNumber: number) =>
     hmac(enrolmentKey, `${deviceId}\0${linkNumber}`).toString('base64url').slice(0, 22);
   const hmac = (key: Buffer, value: string) => createHmac('sha256', key).update(value).digest();
@@ -75,25 +80,32 @@ export function createSecrets(appSecret: Buffer): Secrets {
       const expected = Buffer.from(enrolmentMac(deviceId, linkNumber));
       return timingSafeEqual(Buffer.from(mac), expected) ? { deviceId, linkNumber } : undefined;
     },
+    seal: (plaintext) => encrypt(sealKey, randomBytes(12), plaintext),
+    unseal: (sealed) => decrypt(sealKey, sealed),
     scepChallenge: (enrolmentId) => hmac(hashKey, `scep-challenge\0${enrolmentId}`).toString('base64url'),
     // Deterministic authenticated encryption (SIV-like: the nonce is a MAC of the plaintext), so the same
     // registration always gets the same id and nobody without the key can read or forge one.
-    registrationId(workflowId) {
-      const nonce = hmac(idKey, workflowId).subarray(0, 12);
-      const cipher = createCipheriv('aes-256-gcm', idKey, nonce);
-      const body = Buffer.concat([cipher.update(workflowId, 'utf8'), cipher.final()]);
-      return Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64url');
-    },
-    workflowIdOf(registrationId) {
-      const raw = Buffer.from(registrationId, 'base64url');
-      if (raw.length < 29 || raw.length > 2048) return undefined;
-      try {
-        const decipher = createDecipheriv('aes-256-gcm', idKey, raw.subarray(0, 12));
-        decipher.setAuthTag(raw.subarray(12, 28));
-        return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-      } catch {
-        return undefined;
-      }
-    },
+    registrationId: (workflowId) => encrypt(idKey, hmac(idKey, workflowId).subarray(0, 12), workflowId),
+    workflowIdOf: (registrationId) => decrypt(idKey, registrationId),
   };
+}
+
+/** AES-256-GCM, as base64url of nonce, tag and ciphertext. */
+function encrypt(key: Buffer, nonce: Buffer, plaintext: string): string {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return Buffer.concat([nonce, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+/** What `encrypt` made with this key, or undefined (another key, tampered, or not ours at all). */
+function decrypt(key: Buffer, sealed: string): string | undefined {
+  const raw = Buffer.from(sealed, 'base64url');
+  if (raw.length < 29 || raw.length > 2048) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
 }

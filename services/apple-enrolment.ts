@@ -1,8 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import plist from 'plist';
-import { Op, UniqueConstraintError } from 'sequelize';
+import { Op } from 'sequelize';
 import { markUnenrolled, recordSettingsOutcome } from '../db/devices';
 import type { Device } from '../db/models';
 import { readCertificateRequest, signerCommonName } from '../lib/apple-certificates';
@@ -17,6 +17,7 @@ import {
 } from '../workflows/messages';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
+import { isFresh, stringsMatch, takeOnce } from './webhooks';
 
 /** A message from an Apple device: the enrolment id of its URL, the body, and its `Mdm-Signature`. */
 export interface DeviceMessage {
@@ -35,9 +36,6 @@ export interface Relayed {
 
 /** The device-channel check-ins the enrolment is made of: the device, enrolled, unenrolled. */
 const RECORDED: ReadonlySet<string> = new Set(['Authenticate', 'TokenUpdate', 'CheckOut']);
-
-/** How far a webhook call's `created_at` may be from now; older ones (or replays kept past it) are refused. */
-export const WEBHOOK_FRESHNESS_MS = 5 * 60_000;
 
 /** The device's identity from its Authenticate message: what owners and managers see, and what its commands go to. */
 const IDENTITY_KEYS = {
@@ -259,9 +257,9 @@ export function createAppleEnrolment(deps: ServiceDeps) {
         throw new HttpError('invalid_signature', 'The webhook call is not signed with the shared key.');
       }
       const event = parseEvent(input.body);
-      const age = Date.now() - Date.parse(event.created_at);
-      if (!(Math.abs(age) <= WEBHOOK_FRESHNESS_MS)) throw new HttpError('stale_event', 'The event is too old.');
-      await takeOnce(event.event_id ?? createHash('sha256').update(input.body).digest('hex'));
+      if (!isFresh(Date.parse(event.created_at))) throw new HttpError('stale_event', 'The event is too old.');
+      // Only a device's answer to its settings command changes anything; the rest (check-ins, a device polling) is
+      // acknowledged without a write, so a busy fleet's idle connections cost the database nothing.
       const ack = event.acknowledge_event;
       if (event.topic !== 'mdm.Connect' || !ack?.command_uuid) return;
       if (ack.status !== 'Acknowledged' && ack.status !== 'Error') return;
@@ -269,6 +267,7 @@ export function createAppleEnrolment(deps: ServiceDeps) {
       if (!parsed) return;
       const enrolmentId = secrets.enrolmentId(parsed.deviceId, parsed.linkNumber);
       if (ack.command_uuid !== commandUuid('install-settings', enrolmentId)) return;
+      await takeOnce(models, (event.event_id ?? createHash('sha256').update(input.body).digest('hex')).slice(0, 128));
       const errorChain = ack.status === 'Error' ? errorChainOf(ack.raw_payload) : undefined;
       try {
         await client.workflow
@@ -284,32 +283,12 @@ export function createAppleEnrolment(deps: ServiceDeps) {
       }
     },
   };
-
-  async function takeOnce(eventKey: string): Promise<void> {
-    const now = new Date();
-    await models.MdmWebhookEvent.destroy({
-      where: { receivedAt: { [Op.lt]: new Date(now.getTime() - 2 * WEBHOOK_FRESHNESS_MS) } },
-    });
-    try {
-      await models.MdmWebhookEvent.create({ eventKey: eventKey.slice(0, 128), receivedAt: now });
-    } catch (error) {
-      if (error instanceof UniqueConstraintError)
-        throw new HttpError('replayed_event', 'This event was already taken.');
-      throw error;
-    }
-  }
 }
 
 export type AppleEnrolment = ReturnType<typeof createAppleEnrolment>;
 
 /** The workflow is there but refused for a reason of its own (it has ended its managing). */
 const isRefusedByWorkflow = (error: unknown) => error instanceof WorkflowUpdateFailedError && Boolean(error.cause);
-
-function stringsMatch(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 const bearerMatches = (authorization: string | undefined, key: string) =>
   stringsMatch(authorization ?? '', `Bearer ${key}`);

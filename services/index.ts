@@ -1,9 +1,11 @@
 import { createAppleEnrolment } from './apple-enrolment';
 import { createAttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
+import { createMdmEvents } from './mdm-events';
 import { createOwnerDevices } from './owner-devices';
 import { createOwnerAccounts } from './owners';
 import { createPasswordWork } from './password-work';
+import { createProvisioning } from './provisioning';
 import { createRegistrationService } from './registrations';
 
 /**
@@ -15,10 +17,13 @@ export function createServices(deps: ServiceDeps) {
     attempts: createAttemptLimits(deps.rateLimitStore),
     passwords: createPasswordWork(deps.config.limits.hashingQueue),
   };
+  const provisioning = createProvisioning(deps);
   return {
-    registrations: createRegistrationService(deps, guards),
-    owners: { accounts: createOwnerAccounts(deps, guards), devices: createOwnerDevices(deps) },
+    registrations: createRegistrationService(deps, guards, provisioning),
+    owners: { accounts: createOwnerAccounts(deps, guards), devices: createOwnerDevices(deps, provisioning) },
     apple: createAppleEnrolment(deps),
+    provisioning,
+    mdmEvents: createMdmEvents(deps, provisioning),
   };
 }
 

@@ -5,7 +5,7 @@ import { removeDeviceRecord } from '../db/devices';
 import type { Device } from '../db/models';
 import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/policy';
 import { appleErrorText } from '../lib/apple-errors';
-import { MDM_MANAGED, type ProvisioningLink, provisioningLink, smsPhoneFor } from '../lib/platforms';
+import { MDM_MANAGED, type ProvisioningLink, smsPhoneFor } from '../lib/platforms';
 import type { device as deviceWorkflow } from '../workflows/device';
 import {
   type DeviceInput,
@@ -22,6 +22,7 @@ import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { flowStart } from './flow-start';
 import type { Owner } from './owners';
+import type { Provisioning } from './provisioning';
 
 export interface OwnedDevice {
   id: string;
@@ -58,7 +59,7 @@ export function describe(device: Device): OwnedDevice {
  * Adding and relinking start the same device workflow a registration starts for its first device; the API only
  * checks what it can answer at once and asks the run for its link, in one round-trip (update-with-start).
  */
-export function createOwnerDevices(deps: ServiceDeps) {
+export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning) {
   const { client, models, config } = deps;
   const engines = { apple: Boolean(deps.apple) };
 
@@ -100,7 +101,7 @@ export function createOwnerDevices(deps: ServiceDeps) {
           conflict: 'FAIL',
         }),
       });
-      return provisioningLink(deps.config.publicUrl, deps.secrets, answer.device);
+      return provisioning.link(answer.device);
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         throw new HttpError('busy', 'This device’s previous link is still being closed; try again in a moment.');
@@ -123,10 +124,7 @@ export function createOwnerDevices(deps: ServiceDeps) {
     async currentLink(owner: Owner, id: string): Promise<ProvisioningLink | undefined> {
       const device = await ownDevice(owner, id);
       if (device.stateNow() !== 'link-issued') return undefined;
-      return provisioningLink(deps.config.publicUrl, deps.secrets, {
-        ...device.get(),
-        expiresAt: device.linkExpiresAt.toISOString(),
-      });
+      return provisioning.linkOf(device);
     },
 
     /** The platforms the owner's organisation offers now (none while self-service is off there). */

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
-import { type ProvisioningLink, provisioningLink } from '../lib/platforms';
+import type { ProvisioningLink } from '../lib/platforms';
 import { randomToken } from '../lib/secrets';
 import {
   type Caller,
@@ -22,6 +22,7 @@ import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
+import type { Provisioning } from './provisioning';
 import { opaqueParam } from './schemas';
 
 /**
@@ -31,6 +32,7 @@ import { opaqueParam } from './schemas';
 export function createRegistrationService(
   { client, models, secrets, config, apple }: ServiceDeps,
   { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
+  provisioning: Provisioning,
 ) {
   const verifyPerAddress = attempts.limiter('code-address', config.limits.codesPerAddress);
   const verifyPerOrganisation = attempts.limiter('verify-organisation', config.limits.verifyPerOrganisation);
@@ -92,7 +94,7 @@ export function createRegistrationService(
   };
   const organisationOf = (workflowId: string) => partsOf(workflowId)[0];
 
-  const link = (issued: IssuedDevice) => provisioningLink(config.publicUrl, secrets, issued);
+  const link = (issued: IssuedDevice) => provisioning.link(issued);
 
   const service = {
     /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { androidCheckInInfo } from '../lib/android';
 import { passwordWeakness } from '../lib/password-strength';
 import { PLATFORMS } from '../workflows/messages';
 
@@ -49,7 +50,8 @@ const profileStrength = passwordStrength<{ password: unknown; firstName: unknown
 export const profileBody = z.strictObject(profileFields).superRefine(profileStrength);
 export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: phone.optional() });
 export const phoneBody = z.strictObject({ phone: phone.optional() });
-export const checkInBody = z.strictObject({ deviceInfo: z.record(z.string(), z.unknown()).optional() });
+/** What an Android device policy app sends at check-in: the device's identifiers (lib/android.ts says which). */
+export const checkInBody = z.strictObject({ deviceInfo: androidCheckInInfo });
 
 /** A returning owner: sign-in, password reset (the typed password is only bounded: old passwords keep working). */
 export const signInBody = z.strictObject({

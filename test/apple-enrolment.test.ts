@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { expect } from 'chai';
 import plist from 'plist';
 import { type DeviceHttpError, type MdmCommand, SimulatedAppleDevice } from './support/apple-device';
-import { eventually, expectError, path, withDevice } from './support/flow';
+import { eventually, expectError, expectProblemPage, path, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
 import { APPLE_KEYS, type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
@@ -424,13 +424,34 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       expect((await post(body, sign(body))).status).to.equal(200);
     });
 
-    it('refuses a stale or replayed call', async () => {
-      const stale = event({ created_at: new Date(Date.now() - 10 * 60_000).toISOString() });
-      const staleAnswer = await post(stale, sign(stale));
-      expect(staleAnswer.status).to.equal(400);
-      const body = event();
+    it('refuses a stale or replayed answer to a settings command', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      const [install] = await eventually(
+        () => commandsOf(iphone, () => 'NotNow'),
+        (received) => received.length > 0,
+      );
+      const answer = (createdAt: Date) =>
+        event({
+          created_at: createdAt.toISOString(),
+          acknowledge_event: {
+            status: 'Acknowledged',
+            command_uuid: install.CommandUUID,
+            url_params: { enrolment: system().secrets.enrolmentId(r.device.id, 1) },
+          },
+        });
+      const stale = answer(new Date(Date.now() - 10 * 60_000));
+      expect((await post(stale, sign(stale))).status).to.equal(400);
+      expect((await record(r.device.id))?.settingsStatus).to.equal('pending');
+      const body = answer(new Date());
       expect((await post(body, sign(body))).status).to.equal(200);
       expect((await post(body, sign(body))).status).to.equal(409);
+      const applied = await eventually(
+        () => record(r.device.id),
+        (device) => device?.settingsStatus === 'applied',
+      );
+      expect(applied?.settingsStatus).to.equal('applied');
     });
 
     it('a forged acknowledgement cannot mark settings applied; events out of order change nothing', async () => {
@@ -507,7 +528,11 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       const r = await withDevice(off, ORG, 'windows');
       const status = await off.call('GET', path(r), { token: r.token });
       expect(status.body.platforms).to.have.members(['windows']);
-      expectError(await off.call('GET', `/provision/${live.linkToken}`), 409, 'platform_not_available');
+      expectProblemPage(
+        await off.call('GET', `/provision/${live.linkToken}`),
+        409,
+        'Apple devices cannot be enrolled at the moment.',
+      );
     });
   });
 

@@ -3,8 +3,10 @@ import { expect } from 'chai';
 import { REGISTRATION_STEP } from '../workflows/search-attributes';
 import {
   atDevice,
+  checkInDevice,
   eventually,
   expectError,
+  expectProblemPage,
   path,
   register,
   registrationHandle,
@@ -13,10 +15,12 @@ import {
   verified,
   withDevice,
 } from './support/flow';
+import { reportEnrolment } from './support/mdm-events';
 import { codeIn } from './support/smtp';
-import { system } from './support/system';
+import { mdmWebhookSecretOf, system } from './support/system';
 
 const profile = { firstName: 'Ada', lastName: 'Lovelace', password: 'a long passphrase' };
+const LINK_EXPIRED = 'This provisioning link has expired. Ask for a new one.';
 
 describe('registration lifecycle', () => {
   before(async () => {
@@ -94,8 +98,9 @@ describe('registration lifecycle', () => {
       const api = await system().startApi({ timings: { linkTtlMs: 1_500 } });
       const r = await withDevice(api, 'life', 'windows');
       await sleep(1_700);
-      expectError(await api.call('GET', `/provision/${r.linkToken}`), 410, 'link_expired');
-      expectError(await api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} }), 410, 'link_expired');
+      expectProblemPage(await api.call('GET', `/provision/${r.linkToken}`), 410, LINK_EXPIRED);
+      // The PC's MDM reports its enrolment too late: the link is dead.
+      expectError(await checkInDevice(api, r.linkToken), 410, 'link_expired');
       const back = await eventually(
         () => api.call('GET', path(r), { token: r.token }),
         (a) => a.body.step === 'device',
@@ -108,14 +113,21 @@ describe('registration lifecycle', () => {
       const second = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'windows' } });
       expect(second.status, second.text).to.equal(201);
       const token = second.body.device.provisioningUrl.split('/').pop();
-      expect((await api.call('POST', `/api/provision/${token}/checkin`, { body: {} })).status).to.equal(200);
+      expect((await checkInDevice(api, token)).status).to.equal(200);
       expect(await registrationHandle(r).result()).to.deep.equal({ step: 'done' });
     });
 
-    it('answers link_not_found for a link nobody issued', async () => {
-      expectError(await system().api.call('GET', `/provision/${'A'.repeat(43)}`), 404, 'link_not_found');
+    it('answers link_not_found for a link nobody issued: its page, a DPC check-in and an MDM report', async () => {
+      const { api } = system();
+      const nobodys = 'A'.repeat(43);
+      expectProblemPage(await api.call('GET', `/provision/${nobodys}`), 404, 'This provisioning link does not exist.');
+      expectError(await checkInDevice(api, nobodys), 404, 'link_not_found');
       expectError(
-        await system().api.call('POST', `/api/provision/${'A'.repeat(43)}/checkin`, { body: {} }),
+        await reportEnrolment(api, {
+          organisation: 'life',
+          secret: mdmWebhookSecretOf('life'),
+          enrolmentToken: nobodys,
+        }),
         404,
         'link_not_found',
       );
@@ -126,9 +138,8 @@ describe('registration lifecycle', () => {
     it('gives two simultaneous check-ins of one link one winner', async () => {
       const { api } = system();
       const r = await withDevice(api, 'life', 'windows');
-      const answers = await Promise.all(
-        [1, 2].map(() => api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} })),
-      );
+      // The MDM reports the PC's enrolment twice at once (two events: a retry of one event id is a replay instead).
+      const answers = await Promise.all([1, 2].map(() => checkInDevice(api, r.linkToken)));
       expect(answers.map((a) => a.status).sort()).to.deep.equal([200, 410]);
       expectError(answers.find((a) => a.status === 410) as (typeof answers)[0], 410, 'link_used');
     });
@@ -147,7 +158,7 @@ describe('registration lifecycle', () => {
     it('refuses a second account for an address that already has one', async () => {
       const { api } = system();
       const first = await withDevice(api, 'life', 'windows');
-      await api.call('POST', `/api/provision/${first.linkToken}/checkin`, { body: {} });
+      expect((await checkInDevice(api, first.linkToken)).status).to.equal(200);
       await registrationHandle(first).result();
       const again = await register(api, 'life', first.email);
       const code = codeIn(await system().mail.nth(first.email, 3));
@@ -191,11 +202,11 @@ describe('registration lifecycle', () => {
         state: 'link-expired',
         expiresAt: r.device.expiresAt,
       });
-      expectError(await api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} }), 410, 'link_expired');
+      expectError(await checkInDevice(api, r.linkToken), 410, 'link_expired');
       const again = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'windows' } });
       expect(again.status, again.text).to.equal(201);
       const newToken = (again.body.device.provisioningUrl as string).split('/').pop();
-      expect((await api.call('POST', `/api/provision/${newToken}/checkin`, { body: {} })).status).to.equal(200);
+      expect((await checkInDevice(api, newToken as string)).status).to.equal(200);
       expect(
         (
           await eventually(

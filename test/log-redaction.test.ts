@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { DatabaseError, UniqueConstraintError } from 'sequelize';
 import { createLogger, temporalLogger } from '../lib/logger';
+import { ANDROID_DEVICE } from './support/flow';
 import { type ApiUnderTest, type HttpAnswer, system } from './support/system';
 
 /** A log destination that keeps every line, to read back what would have reached the operator. */
@@ -36,7 +37,8 @@ describe('logs: no token, code, registration id or SQL value in clear', () => {
     let checkIn: HttpAnswer;
     let page: HttpAnswer;
     try {
-      checkIn = await api.call('POST', `/api/provision/${token}/checkin`, { body: {} });
+      // A device policy app's check-in, as an Android device sends it.
+      checkIn = await api.call('POST', `/api/provision/${token}/checkin`, { body: { deviceInfo: ANDROID_DEVICE } });
       page = await api.call('GET', `/provision/${token}`);
     } finally {
       await sequelize.getQueryInterface().renameTable('retired_links_hidden_by_log_test', 'retired_links');

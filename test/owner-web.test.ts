@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { INSTRUCTIONS } from '../lib/platforms';
+import { instructionsFor } from '../lib/platforms';
 import type { Platform } from '../workflows/messages';
 import { SimulatedAppleDevice } from './support/apple-device';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, visiting } from './support/browser';
-import { eventually, registrationHandle, withDevice } from './support/flow';
+import { checkInDevice, eventually, registrationHandle, withDevice } from './support/flow';
 import type { ReceivedMail } from './support/smtp';
 import { system, TEST_LIMITS } from './support/system';
 import { chooseDevice, pathOf, press } from './support/web-flow';
@@ -12,11 +12,11 @@ import { chooseDevice, pathOf, press } from './support/web-flow';
 const ORG = 'owner-web';
 const PASSWORD = 'a long passphrase';
 
-/** An owner registered through the JSON API whose first device (a Windows PC) has checked in. */
+/** An owner registered through the JSON API whose first device (a Windows PC) its organisation's MDM has enrolled. */
 async function enrolledOwner(organisation = ORG) {
   const { api } = system();
   const r = await withDevice(api, organisation, 'windows');
-  const checkIn = await api.call('POST', `/api/provision/${r.linkToken}/checkin`, { body: {} });
+  const checkIn = await checkInDevice(api, r.linkToken);
   expect(checkIn.status, checkIn.text).to.equal(200);
   await registrationHandle(r).result();
   return r;
@@ -50,7 +50,7 @@ const resetCodeIn = (mail: ReceivedMail) => /reset code is (\d{6})/.exec(mail.te
 
 /** The device page: the platform's steps, the link as a button and a QR code, its expiry; returns the link. */
 async function expectLinkPage(page: Page, platform: Platform): Promise<string> {
-  expect(await page.locator('.steps li').allTextContents()).to.deep.equal(INSTRUCTIONS[platform]);
+  expect(await page.locator('.steps li').allTextContents()).to.deep.equal(instructionsFor(platform));
   const link = (await page.getByRole('link', { name: 'Open the provisioning link' }).getAttribute('href')) as string;
   expect(link).to.match(/^http:\/\/app\.test\/provision\/[A-Za-z0-9_-]{43}$/);
   expect(await page.locator('.qr-code svg').count()).to.equal(1);

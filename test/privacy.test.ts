@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { EncryptionCodec, parseCodecKeys, payloadFromJson } from '../lib/codec';
 import { deviceWorkflowId } from '../workflows/messages';
-import { expectError, path, register, registrationHandle, uniqueEmail } from './support/flow';
+import { checkInDevice, expectError, path, register, registrationHandle, uniqueEmail } from './support/flow';
 import { codeIn } from './support/smtp';
 import { SUPERVISOR_TOKEN, system, UI_ORIGIN } from './support/system';
 
@@ -63,7 +63,7 @@ describe('no secret and no personal data in clear in Temporal', () => {
     });
     const chosen = await api.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'android' } });
     const link = chosen.body.device.provisioningUrl.split('/').pop();
-    expect((await api.call('POST', `/api/provision/${link}/checkin`, { body: {} })).status).to.equal(200);
+    expect((await checkInDevice(api, link)).status).to.equal(200);
     await registrationHandle(r).result();
 
     const registrationId = registrationHandle(r).workflowId;

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import {
   atDevice,
+  checkInDevice,
+  eventually,
   expectError,
+  expectProblemPage,
   path,
   register,
   registrationHandle,
@@ -9,8 +12,9 @@ import {
   verified,
   withDevice,
 } from './support/flow';
+import { reportEnrolment } from './support/mdm-events';
 import { codeIn, linkIn } from './support/smtp';
-import { system } from './support/system';
+import { mdmWebhookSecretOf, system } from './support/system';
 
 describe('a registration, end to end through HTTP', () => {
   before(async () => {
@@ -89,22 +93,28 @@ describe('a registration, end to end through HTTP', () => {
     expect(row?.management).to.deep.equal({ wifi: { ssid: 'acme-corp' } });
     expect(row?.linkTokenHash).to.not.include(device.provisioningUrl.split('/').pop());
 
-    const token = device.provisioningUrl.split('/').pop();
-    const payload = await api.call('GET', `/provision/${token}`);
-    expect(payload.status).to.equal(200);
-    expect(payload.headers.get('content-type')).to.match(/^application\/json/);
-    expect(payload.body).to.deep.equal({
-      platform: 'windows',
-      deviceId: device.id,
-      deviceName: 'acme windows',
-      checkInUrl: `http://app.test/api/provision/${token}/checkin`,
-      managementSettings: { wifi: { ssid: 'acme-corp' } },
+    const token = device.provisioningUrl.split('/').pop() as string;
+    // The link opens a page whose button starts Windows' own enrolment with the organisation's MDM.
+    const page = await api.call('GET', `/provision/${token}`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    const start = /<a [^>]*href="(ms-device-enrollment:[^"]+)"[^>]*>Enrol this PC<\/a>/.exec(page.text)?.[1];
+    const query = new URLSearchParams((start ?? '').replaceAll('&amp;', '&').split('?')[1]);
+    expect(Object.fromEntries(query)).to.deep.equal({
+      mode: 'mdm',
+      username: email,
+      servername: 'https://enterpriseenrollment.acme.example/EnrollmentServer/Discovery.svc',
+      accesstoken: token,
     });
 
     expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
 
-    const checkIn = await api.call('POST', `/api/provision/${token}/checkin`, {
-      body: { deviceInfo: { model: 'Surface Laptop 5' } },
+    // The organisation's MDM enrols the PC and reports it through the signed webhook.
+    const checkIn = await reportEnrolment(api, {
+      organisation: 'acme',
+      secret: mdmWebhookSecretOf('acme'),
+      enrolmentToken: token,
+      device: { serialNumber: 'PF-ACME-0001', model: 'Surface Laptop 5' },
     });
     expect(checkIn.status, checkIn.text).to.equal(200);
     expect(checkIn.body).to.deep.equal({ deviceId: device.id, state: 'enrolled' });
@@ -115,13 +125,21 @@ describe('a registration, end to end through HTTP', () => {
     expect(done.body.devices).to.deep.equal([
       { id: device.id, platform: 'windows', state: 'enrolled', expiresAt: device.expiresAt },
     ]);
-    expect((await db.models.Device.findByPk(device.id))?.deviceInfo).to.deep.equal({ model: 'Surface Laptop 5' });
+    expect((await db.models.Device.findByPk(device.id))?.deviceInfo).to.deep.equal({
+      serialNumber: 'PF-ACME-0001',
+      model: 'Surface Laptop 5',
+      reportedBy: 'mdm',
+    });
 
     const enrolled = await mail.nth(email, 2);
     expect(enrolled.subject).to.equal('Your device is enrolled: acme windows');
 
-    expectError(await api.call('GET', `/provision/${token}`), 410, 'link_used');
-    expectError(await api.call('POST', `/api/provision/${token}/checkin`, { body: {} }), 410, 'link_used');
+    expectProblemPage(
+      await api.call('GET', `/provision/${token}`),
+      410,
+      'This provisioning link has already been used.',
+    );
+    expectError(await checkInDevice(api, token), 410, 'link_used');
     expect(mail.to(email)).to.have.length(2);
   });
 
@@ -161,14 +179,19 @@ describe('a registration, end to end through HTTP', () => {
         body: { platform: 'android', phone: '+447700900123' },
       });
       expect(chosen.status, chosen.text).to.equal(201);
-      const deadline = Date.now() + 10_000;
-      while (twilio.to('+447700900123').length === 0 && Date.now() < deadline)
-        await new Promise((ok) => setTimeout(ok, 50));
-      const [sms] = twilio.to('+447700900123');
+      // Other tests text this number too: the SMS of this device is the one with its link.
+      const link = chosen.body.device.provisioningUrl as string;
+      const sms = await eventually(
+        async () => twilio.to('+447700900123').find((m) => m.body.includes(link)),
+        (found) => found !== undefined,
+      );
+      expect(sms, 'an SMS with the link').to.not.equal(undefined);
       expect(sms?.from).to.equal('+15005550006');
-      expect(sms?.body).to.include(chosen.body.device.provisioningUrl);
-      const payload = await api.call('GET', new URL(chosen.body.device.provisioningUrl).pathname);
-      expect(payload.body).to.include({ platform: 'android', deviceId: chosen.body.device.id });
+      // The link opens the page with the provisioning QR code a company-owned device's set-up wizard scans.
+      const page = await api.call('GET', new URL(chosen.body.device.provisioningUrl).pathname);
+      expect(page.status, page.text).to.equal(200);
+      expect(page.headers.get('content-type')).to.match(/^text\/html/);
+      expect(page.text).to.include('aria-label="Android provisioning QR code"');
     } finally {
       await system().setSystem({ platforms: {} });
     }

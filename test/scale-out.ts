@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openDatabase } from '../db';
 import { encryptingDataConverter, newCodecKey, parseCodecKeys } from '../lib/codec';
 import { startDevServer } from '../lib/temporal';
+import { mdmSignature } from './support/mdm-events';
 import { healthy, post, spawnEntry, stop } from './support/processes';
 import { codeIn, MailCatcher } from './support/smtp';
 
@@ -16,8 +17,9 @@ import { codeIn, MailCatcher } from './support/smtp';
  * `npm run test:scale-out`: PostgreSQL from Debian's package on a free loopback port (data in a temporary folder), one
  * Temporal server, two API and two worker processes from the scale-out entry points. 200 registrations are driven to
  * `done`, every request of a flow going to the other API than the one before, and one worker is killed with SIGKILL
- * halfway: all must complete, each with exactly one account, one device and one verification e-mail. Then two races
- * across the API processes: one check-in link at the same instant on both, and one address registered on both at once.
+ * halfway: all must complete, each with exactly one account, one device and one verification e-mail. Each device is a
+ * Windows PC: the demo organisation's MDM reports its enrolment through the signed webhook. Then two races across the
+ * API processes: one link's enrolment reported on both at the same instant, and one address registered on both at once.
  */
 
 const REGISTRATIONS = Number(process.env.SCALE_OUT_REGISTRATIONS ?? 200);
@@ -105,6 +107,46 @@ async function main() {
   await Promise.all(urls.map(healthy));
   console.log(`PostgreSQL ${postgres.url}, Temporal ${temporal.address}, APIs ${urls.join(' ')}, 2 workers`);
 
+  // The demo organisation's own MDM, set up through the settings API: where Windows PCs enrol (without it Windows is
+  // not offered), and the secret it signs its reports with.
+  const ORG = 'demo';
+  const settings = async (method: string, route: string, body: unknown) => {
+    const response = await fetch(`${urls[0]}/api/organisations/${ORG}/${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${env.SUPERVISOR_TOKEN}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const answer = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const setup = await settings('GET', 'device-setup', undefined);
+  await settings('PUT', 'device-setup', {
+    ...setup,
+    windowsMdmDiscoveryUrl: 'https://enterpriseenrollment.demo.example/EnrollmentServer/Discovery.svc',
+  });
+  const webhookSecret = (await settings('POST', 'mdm-webhook-secret', {})).secret as string;
+  /** The MDM reports that the PC of the link enrolled: a signed `enrolled` event. */
+  const reportEnrolment = (url: string, link: string) => {
+    const body = JSON.stringify({
+      id: `evt-${randomUUID()}`,
+      type: 'enrolled',
+      organisation: ORG,
+      enrolmentToken: link,
+      device: { serialNumber: `PF-${randomUUID()}`, model: 'Surface Laptop 5' },
+    });
+    const timestamp = Math.floor(Date.now() / 1000);
+    return fetch(`${url}/api/mdm/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-signature-timestamp': String(timestamp),
+        'x-signature': mdmSignature(webhookSecret, timestamp, body),
+      },
+      body,
+    });
+  };
+
   const run = Date.now().toString(36);
   let request = 0;
   /** Every request of a flow goes to the other API process than the request before it. */
@@ -134,7 +176,8 @@ async function main() {
         const email = emails[cursor++] as string;
         try {
           const { workflowId, link } = await flowUntilDevice(email);
-          await post(`${next()}/api/provision/${link}/checkin`, {});
+          const reported = await reportEnrolment(next(), link);
+          if (!reported.ok) throw new Error(`enrolment report: ${reported.status} ${await reported.text()}`);
           const { step } = (await client.workflow.getHandle(workflowId).result()) as { step: string };
           outcomes.push({ email, step });
         } catch (error) {
@@ -191,14 +234,10 @@ async function main() {
     'one address registered on both APIs at once: one registration',
   );
   const { link } = await flowUntilDevice(`link.${run}@example.com`);
-  const statuses = await Promise.all(
-    urls.map(
-      async (url) => (await fetch(`${url}/api/provision/${link}/checkin`, { method: 'POST', body: '{}' })).status,
-    ),
-  );
+  const statuses = await Promise.all(urls.map(async (url) => (await reportEnrolment(url, link)).status));
   check(
     statuses.sort().join(',') === '200,410',
-    `one link checked in on both APIs at once: ${statuses.join(' and ')} (one 200, one 410 link_used)`,
+    `one link's enrolment reported on both APIs at once: ${statuses.join(' and ')} (one 200, one 410 link_used)`,
   );
 
   // A returning owner across both API processes, on PostgreSQL: one counter of failed sign-ins, one device limit.

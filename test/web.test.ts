@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { createOutboxMailer } from '../activities/mail';
 import { createOutboxSms } from '../activities/sms';
-import { INSTRUCTIONS } from '../lib/platforms';
+import { instructionsFor } from '../lib/platforms';
 import { html } from '../web/html';
 import { qrCode } from '../web/qr';
 import type { Platform } from '../workflows/messages';
 import { SimulatedAppleDevice } from './support/apple-device';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, onTestApi, visiting } from './support/browser';
-import { uniqueEmail } from './support/flow';
+import { checkInDevice, uniqueEmail } from './support/flow';
 import { codeIn, linkIn } from './support/smtp';
 import { SITE_HELP, system, TEST_TIMINGS } from './support/system';
 import {
@@ -24,15 +24,19 @@ import {
 
 const ORG = 'web-co';
 
-/** The provisioning page shows the platform's steps, the link as a button and as a QR code of it, and its expiry. */
+/**
+ * The provisioning page shows the platform's steps, the link as a button, a QR code (of the link; for a company-owned
+ * Android device, of its provisioning JSON: test/android-windows.test.ts reads it back), and its expiry.
+ */
 async function expectProvisioning(page: Page, platform: Platform): Promise<string> {
-  expect(await page.locator('.steps li').allTextContents()).to.deep.equal(INSTRUCTIONS[platform]);
+  expect(await page.locator('.steps li').allTextContents()).to.deep.equal(instructionsFor(platform));
   const link = (await page.getByRole('link', { name: 'Open the provisioning link' }).getAttribute('href')) as string;
   expect(link).to.match(/^http:\/\/app\.test\/provision\/[A-Za-z0-9_-]{43}$/);
   const shown = await page.locator('.qr-code svg path[stroke]').getAttribute('d');
-  expect(shown)
-    .to.be.a('string')
-    .and.equal(/ d="([^"]+)"/.exec((await qrCode(link)).value.split('<path stroke')[1] ?? '')?.[1]);
+  expect(shown).to.be.a('string');
+  if (platform !== 'android') {
+    expect(shown).to.equal(/ d="([^"]+)"/.exec((await qrCode(link)).value.split('<path stroke')[1] ?? '')?.[1]);
+  }
   const expires = Date.parse((await page.locator('.expiry time').getAttribute('datetime')) as string);
   expect(expires).to.be.closeTo(Date.now() + TEST_TIMINGS.linkTtlMs, 10_000);
   const smsNote = page.getByText('We have also sent this link by SMS');
@@ -115,9 +119,9 @@ describe('the web pages, in Chromium', function () {
         await expectGoodPage(page, 'provision-windows');
         const link = await expectProvisioning(page, 'windows');
 
-        const token = link.split('/').pop();
+        const token = link.split('/').pop() as string;
         expect((await api.call('GET', `/provision/${token}`)).status).to.equal(200);
-        expect((await api.call('POST', `/api/provision/${token}/checkin`, { body: {} })).status).to.equal(200);
+        expect((await checkInDevice(api, token)).status).to.equal(200);
         await system().temporal.client.workflow.getHandle(`registration/${ORG}/${email}`).result();
         await page.getByRole('link', { name: 'Check whether it has' }).click();
         await page.waitForURL(`**/setup/${ORG}/done`);

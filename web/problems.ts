@@ -58,7 +58,9 @@ export const errorPages =
   (logger: Logger, show: (answer: ErrorAnswer, req: Request, res: Response) => void): ErrorRequestHandler =>
   (error, req, res, _next) => {
     const answer = describeError(error) ?? UNEXPECTED;
-    if (answer === UNEXPECTED) logger.error({ err: error, method: req.method, path: req.path }, 'unexpected error');
+    // The whole path (a group mounted at /provision sees only what follows it): the log's redaction needs the prefix.
+    const path = req.baseUrl + req.path;
+    if (answer === UNEXPECTED) logger.error({ err: error, method: req.method, path }, 'unexpected error');
     show(answer, req, res);
   };
 

@@ -4,17 +4,19 @@ import type { ServiceDeps } from '../services/context';
 import type { Services } from '../services/index';
 import { isFromThisMachine } from '../services/local-only';
 import { ownerPages } from './owner/index';
+import { provisionPages } from './provision';
 import { pageHeaders, sendPage } from './respond';
 import { setupPages } from './setup/index';
 import { outboxPage } from './templates/outbox';
 
 /** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */
-export function webRoutes({ registrations, owners }: Services, deps: ServiceDeps): Router {
+export function webRoutes({ registrations, owners, provisioning }: Services, deps: ServiceDeps): Router {
   const site = { name: deps.config.siteName, help: deps.config.siteHelp };
   const router = Router();
   router.use('/assets', express.static(path.join(__dirname, 'static'), { index: false, maxAge: '1h' }));
   // The returning owner's pages first: their paths would otherwise be taken for registration steps.
   router.use('/setup', pageHeaders, ownerPages(owners, deps, site), setupPages(registrations, deps, site));
+  router.use(provisionPages(provisioning, deps.logger, site));
   // Only without real delivery (the embedded default), and only to a browser on this machine: the outbox holds every
   // code and link, so anyone else reading it could take over any account.
   if (deps.config.devOutbox) {

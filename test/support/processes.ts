@@ -39,11 +39,16 @@ export async function stop(children: ChildProcess[]): Promise<void> {
 }
 
 /** A JSON POST; throws with the answer on anything but 2xx. */
-export async function post(url: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+export async function post(
+  url: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }), ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${url}: ${response.status} ${JSON.stringify(answer)}`);

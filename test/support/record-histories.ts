@@ -3,9 +3,25 @@ import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { deviceWorkflowId, managedDeviceWorkflowId, passwordResetWorkflowId } from '../../workflows/messages';
 import { SimulatedAppleDevice } from './apple-device';
-import { eventually, expectError, register, registrationHandle, path as route, uniqueEmail, withDevice } from './flow';
+import {
+  checkInDevice,
+  eventually,
+  expectError,
+  register,
+  registrationHandle,
+  path as route,
+  uniqueEmail,
+  withDevice,
+} from './flow';
 import { codeIn } from './smtp';
-import { startSystem, stopSystem, system } from './system';
+import { type ApiUnderTest, startSystem, stopSystem, system } from './system';
+
+/** The device of the link checks in as its platform does (a Windows PC through its MDM); a refusal stops the run. */
+async function checkedIn(api: ApiUnderTest, linkToken: string) {
+  const answer = await checkInDevice(api, linkToken);
+  if (answer.status !== 200) throw new Error(`check-in refused: ${answer.status} ${answer.text}`);
+  return answer;
+}
 
 /**
  * `npm run record-histories`: runs real registrations on the real system and saves their histories under
@@ -40,7 +56,7 @@ async function main() {
     });
     const chosen = await api.call('POST', route(r, 'devices'), { token: r.token, body: { platform: 'android' } });
     const token = chosen.body.device.provisioningUrl.split('/').pop();
-    await api.call('POST', `/api/provision/${token}/checkin`, { body: { deviceInfo: { model: 'Pixel' } } });
+    await checkedIn(api, token);
     await registrationHandle(r).result();
     await save('registration-completed', registrationHandle(r).workflowId);
     await save('device-enrolled', deviceWorkflowId(chosen.body.device.id));
@@ -62,9 +78,7 @@ async function main() {
       token: relinked.token,
       body: { platform: 'windows' },
     });
-    await shortLinks.call('POST', `/api/provision/${second.body.device.provisioningUrl.split('/').pop()}/checkin`, {
-      body: {},
-    });
+    await checkedIn(shortLinks, second.body.device.provisioningUrl.split('/').pop());
     await registrationHandle(relinked).result();
     await save('registration-relinked', registrationHandle(relinked).workflowId);
     await save('device-link-expired', deviceWorkflowId(relinked.device.id));
@@ -79,7 +93,7 @@ async function main() {
     const add = async (platform: string) =>
       (await ownerApi.call('POST', '/api/me/devices', { ...owner, body: { platform } })).body.device;
     const checkIn = (device: { provisioningUrl: string }) =>
-      ownerApi.call('POST', `/api/provision/${device.provisioningUrl.split('/').pop()}/checkin`, { body: {} });
+      checkedIn(ownerApi, device.provisioningUrl.split('/').pop() as string);
     const ended = (id: string) => system().temporal.client.workflow.getHandle(deviceWorkflowId(id)).result();
 
     // A Mac enrols through MDM, takes its settings, and is removed: RemoveProfile, then its check-out.

@@ -18,7 +18,6 @@ import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import type { AppleMdm } from '../../lib/nanomdm';
-import { MDM_MANAGED } from '../../lib/platforms';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
@@ -56,6 +55,33 @@ async function startTestAppleEngines(dir: string, apiUrl: string) {
   };
   return { running, apple };
 }
+
+/** Device templates' settings as each platform types them (lib/device-settings.ts). */
+const TEST_MANAGEMENT: Record<Platform, (slug: string) => Record<string, unknown>> = {
+  ios: (slug) => ({
+    passcode: { minLength: 6 },
+    wifi: { ssid: `${slug}-corp`, security: 'WPA2', password: 'corp-wifi-secret' },
+  }),
+  macos: (slug) => TEST_MANAGEMENT.ios(slug),
+  android: (slug) => ({
+    dpc: TEST_DPC,
+    ownership: 'company',
+    password: { quality: 'numeric', minLength: 6 },
+    wifi: { ssid: `${slug}-corp`, security: 'WPA', password: 'corp-wifi-secret' },
+    apps: ['com.example.mail'],
+  }),
+  windows: (slug) => ({ wifi: { ssid: `${slug}-corp` } }),
+};
+
+/** The webhook secret of an organisation the test system made (as if its manager had made it in the settings API). */
+export const mdmWebhookSecretOf = (slug: string) => `whsec_test-secret-of-${slug}`;
+
+/** A device policy app as an Android template names it. */
+export const TEST_DPC = {
+  componentName: 'com.example.dpc/.AdminReceiver',
+  packageDownloadUrl: 'https://dpc.example/releases/dpc.apk',
+  signatureChecksum: '8SOror1Y2GhAohwqREHtIzEBxHMvAsVBkzDJzhWvJ64',
+};
 
 export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -361,7 +387,14 @@ export class TestSystem {
       validityDays: 30,
       attributes: { costCentre: '4711' },
     });
-    await organisation.update({ enabled: true, accountTemplateId: accountTemplate.id });
+    await organisation.update({
+      enabled: true,
+      accountTemplateId: accountTemplate.id,
+      // The organisation's own MDM, which enrols its Windows PCs and reports back through the signed webhook.
+      windowsMdmDiscoveryUrl: `https://enterpriseenrollment.${slug}.example/EnrollmentServer/Discovery.svc`,
+      mdmWebhookSecret: this.secrets.seal(mdmWebhookSecretOf(slug)),
+      mdmWebhookSecretCreatedAt: new Date(),
+    });
     const deviceTemplates = new Map<Platform, number>();
     for (const platform of options.platforms ?? (['android', 'ios', 'macos', 'windows'] as Platform[])) {
       const template = await models.DeviceTemplate.create({
@@ -370,13 +403,7 @@ export class TestSystem {
         platform,
         groups: [`${platform}-fleet`],
         description: `${platform} devices of ${slug}`,
-        // Apple templates are typed (lib/apple-settings.ts); the others are free-form until they are too.
-        management: MDM_MANAGED.has(platform)
-          ? {
-              passcode: { minLength: 6 },
-              wifi: { ssid: `${slug}-corp`, security: 'WPA2', password: 'corp-wifi-secret' },
-            }
-          : { wifi: { ssid: `${slug}-corp` } },
+        management: TEST_MANAGEMENT[platform](slug),
       });
       await models.OrganisationDeviceTemplate.create({
         organisationId: organisation.id,

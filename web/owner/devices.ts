@@ -7,7 +7,6 @@ import { csrfToken } from '../csrf';
 import { html } from '../html';
 import { organisationIn, refusalOf } from '../page-kit';
 import { refusalMessage } from '../problems';
-import { qrCode } from '../qr';
 import { devicePage } from '../templates/device';
 import {
   cannotAddPage,
@@ -135,11 +134,7 @@ export function devicePages({ devices, show, signedInPage, answer }: OwnerKit) {
       const id = deviceIdIn(req);
       const [device, link] = await Promise.all([devices.get(owner, id), devices.currentLink(owner, id)]);
       if (!link) return show(res, deviceStatusPage({ organisation: slug, device, csrf: csrfToken(res) }));
-      const qr = await qrCode(link.provisioningUrl);
-      show(
-        res,
-        backToDevices(provisionPage({ organisation: slug, link, qrCode: qr, statusHref: devicesOf(slug) }), slug),
-      );
+      show(res, backToDevices(await provisionPage({ organisation: slug, link, statusHref: devicesOf(slug) }), slug));
     }),
 
     toDevice: (req, res) => res.redirect(303, `${devicesOf(organisationIn(req))}/${deviceIdIn(req)}`),

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { RegistrationService } from '../../services/registrations';
 import { deviceForm, profileForm } from '../../services/schemas';
-import { qrCode } from '../qr';
 import { devicePage } from '../templates/device';
 import { problemPage } from '../templates/problem';
 import { profilePage } from '../templates/profile';
@@ -29,7 +28,7 @@ export const stepViews = (registrations: RegistrationService): Omit<StepViews, '
         next: { href: startOf(organisation), text: 'Choose again' },
       });
     }
-    return provisionPage({ organisation, link, qrCode: await qrCode(link.provisioningUrl) });
+    return provisionPage({ organisation, link });
   },
   done: () => donePage(),
 });

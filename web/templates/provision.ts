@@ -1,29 +1,63 @@
-import type { ProvisioningLink } from '../../lib/platforms';
+import type { EnrolmentStart, ProvisioningLink } from '../../lib/platforms';
 import { html, type SafeHtml } from '../html';
+import { qrCode } from '../qr';
 import { moment, type Page } from './document';
 import { PLATFORM_CHOICES } from './platforms';
 
-/** The platform's steps, its provisioning link as a button and as a QR code (for a second device), and its expiry. */
-export function provisionPage(input: {
-  organisation: string;
+/** The button that starts enrolment on the device itself, where the platform has one besides the link. */
+function startButton(start: EnrolmentStart | undefined): SafeHtml | undefined {
+  if (start?.kind === 'windows') {
+    return html`<p><a class="button button-primary" href="${start.url}" id="enrol-windows">Enrol this PC</a></p>`;
+  }
+  if (start?.kind === 'android-app') {
+    return html`<p><a class="button button-primary" href="${start.url}" id="enrol-android">Open the app</a></p>`;
+  }
+  return undefined;
+}
+
+/**
+ * The code another device scans: for a company-owned Android device, the provisioning QR code its set-up wizard
+ * reads; otherwise the link, to open it on the device being set up.
+ */
+async function codeToScan(link: ProvisioningLink): Promise<SafeHtml> {
+  if (link.start?.kind === 'android-qr') {
+    return html`<h2>Scan this in the new device’s set-up</h2>
+<figure class="qr">
+<div class="qr-code" role="img" aria-label="Android provisioning QR code">${await qrCode(link.start.qrPayload)}</div>
+<figcaption>The device’s set-up wizard reads this code: it names your organisation’s device management app and carries this setup’s one-time key.</figcaption>
+</figure>`;
+  }
+  return html`<h2>Setting up a different device?</h2>
+<figure class="qr">
+<div class="qr-code" role="img" aria-label="QR code of the provisioning link">${await qrCode(link.provisioningUrl)}</div>
+<figcaption>Scan this code with the camera of the device you are setting up: it opens the same link there.</figcaption>
+</figure>`;
+}
+
+/**
+ * The platform's steps, how to start on the device (a button, or the QR code its set-up wizard scans), its
+ * provisioning link (for another device: as a button and a QR code), and its expiry. `statusHref`: where the owner sees
+ * whether the device has checked in (the registration's page unless signed in); absent on the page the link opens.
+ */
+export async function provisionPage(input: {
+  organisation?: string;
   link: ProvisioningLink;
-  qrCode: SafeHtml;
-  /** Where the owner sees whether the device has checked in: the registration's page unless signed in. */
   statusHref?: string;
-}): Page {
+  /** The page the link itself opens, on the device (or on a phone beside it). */
+  onDevice?: boolean;
+}): Promise<Page> {
   const { link } = input;
+  const unavailable = !link.start && link.platform !== 'ios' && link.platform !== 'macos';
   return {
     title: `Set up your ${PLATFORM_CHOICES[link.platform].name}`,
     body: html`<ol class="steps">${link.instructions.map((step) => html`<li>${step}</li>`)}</ol>
-${link.platform === 'android' && html`<p class="notice">We have also sent this link by SMS to your mobile phone.</p>`}
-<p><a class="button button-primary" href="${link.provisioningUrl}" id="provisioning-link">Open the provisioning link</a></p>
+${unavailable && html`<p class="notice">Your organisation’s device management is not set up for this device type at the moment. Ask your IT team.</p>`}
+${link.platform === 'android' && !input.onDevice && html`<p class="notice">We have also sent this link by SMS to your mobile phone.</p>`}
+${startButton(link.start)}
+${!input.onDevice && html`<p><a class="button ${link.start?.kind === 'windows' || link.start?.kind === 'android-app' ? 'button-secondary' : 'button-primary'}" href="${link.provisioningUrl}" id="provisioning-link">Open the provisioning link</a></p>`}
 <p class="expiry">The link works once, until ${moment(link.expiresAt)}.</p>
-<h2>Setting up a different device?</h2>
-<figure class="qr">
-<div class="qr-code" role="img" aria-label="QR code of the provisioning link">${input.qrCode}</div>
-<figcaption>Scan this code with the camera of the device you are setting up: it opens the same link there.</figcaption>
-</figure>
-<p>When the device has checked in, we e-mail you. <a href="${input.statusHref ?? `/setup/${input.organisation}`}">Check whether it has</a>.</p>`,
+${await codeToScan(link)}
+${input.statusHref !== undefined || !input.onDevice ? html`<p>When the device has checked in, we e-mail you. <a href="${input.statusHref ?? `/setup/${input.organisation}`}">Check whether it has</a>.</p>` : html`<p>When the device has checked in, we e-mail you.</p>`}`,
   };
 }
 

@@ -1,0 +1,34 @@
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import { MDM_MANAGED } from '../lib/platforms';
+import type { Provisioning } from '../services/provisioning';
+import { errorPages, problemPageOf } from './problems';
+import { pageHeaders, sendPage } from './respond';
+import type { Site } from './templates/document';
+import { provisionPage } from './templates/provision';
+
+/**
+ * What a provisioning link opens: an Apple device downloads its enrolment profile; anything else gets the page that
+ * starts its enrolment (Windows' work-account set-up, the Android QR code to scan or the app to open). A link that
+ * cannot be used says why, as a page.
+ */
+export function provisionPages(provisioning: Provisioning, logger: Logger, site: Site): Router {
+  const router = Router();
+  router.get('/provision/:token', pageHeaders, async (req, res) => {
+    const device = await provisioning.usableDevice(req.params.token);
+    if (MDM_MANAGED.has(device.platform)) {
+      const profile = await provisioning.appleProfile(device);
+      res
+        .type(profile.contentType)
+        .set('Content-Disposition', `attachment; filename="${profile.fileName}"`)
+        .send(profile.body);
+      return;
+    }
+    sendPage(res, site, await provisionPage({ link: await provisioning.linkOf(device), onDevice: true }));
+  });
+  router.use(
+    '/provision',
+    errorPages(logger, (answer, _req, res) => sendPage(res, site, problemPageOf(answer), answer.status)),
+  );
+  return router;
+}
