@@ -21,6 +21,10 @@ export function stringsMatch(given: string, expected: string): boolean {
 /** Whether an event's time (ms since the epoch; NaN for none) is within the freshness window of now, either way. */
 export const isFresh = (atMs: number): boolean => Math.abs(Date.now() - atMs) <= WEBHOOK_FRESHNESS_MS;
 
+const PRUNE_EVERY_MS = 60_000;
+/** When each database's taken events were last pruned by this process. */
+const lastPruned = new WeakMap<Models, number>();
+
 /**
  * Takes an event by its key (at most 128 characters), once: a second take is `409 replayed_event`. Keys are kept for
  * twice the freshness window, longer than any event signed with the same time can be fresh. Answers a release for
@@ -28,9 +32,13 @@ export const isFresh = (atMs: number): boolean => Math.abs(Date.now() - atMs) <=
  */
 export async function takeOnce(models: Models, eventKey: string): Promise<() => Promise<void>> {
   const now = new Date();
-  await models.MdmWebhookEvent.destroy({
-    where: { receivedAt: { [Op.lt]: new Date(now.getTime() - 2 * WEBHOOK_FRESHNESS_MS) } },
-  });
+  // Pruning is one more write: a process does it at most once a minute, not for every event of a busy MDM.
+  if (now.getTime() - (lastPruned.get(models) ?? 0) >= PRUNE_EVERY_MS) {
+    lastPruned.set(models, now.getTime());
+    await models.MdmWebhookEvent.destroy({
+      where: { receivedAt: { [Op.lt]: new Date(now.getTime() - 2 * WEBHOOK_FRESHNESS_MS) } },
+    });
+  }
   try {
     await models.MdmWebhookEvent.create({ eventKey, receivedAt: now });
   } catch (error) {
