@@ -2,6 +2,7 @@ import type { Models } from '../db/models';
 import type { AppleMdm } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
 import { createAccountActivities } from './accounts';
+import { createAdminActivities } from './admins';
 import { createDeviceActivities } from './devices';
 import { createMailActivities, type Mailer } from './mail';
 import { createMdmActivities } from './mdm';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAccountActivities(deps),
     ...createDeviceActivities(deps),
     ...createMdmActivities(deps),
+    ...createAdminActivities(deps),
   };
 }
 

@@ -98,6 +98,29 @@ export function createMailActivities({ models, mailer, secrets, publicUrl }: Mai
       }));
     },
 
+    /**
+     * The n-th mailing of an invitation to manage an organisation: a link made from the run and n (a retry mails the
+     * same one), of which only the keyed hash goes back to the workflow.
+     */
+    async sendInvitation(input: { organisation: string; email: string; invitedBy: string; invitationNumber: number }) {
+      const { workflowId, runKey } = workflowRun();
+      const token = secrets.linkToken(runKey, input.invitationNumber);
+      const link = `${publicUrl}/admin/invitations/${encodeURIComponent(secrets.registrationId(workflowId))}/${token}`;
+      await sendOnce(
+        `invitation/${runKey}/${input.invitationNumber}`,
+        input.email,
+        `You are invited to manage ${input.organisation}'s device setup`,
+        [
+          `${input.invitedBy} invites you to manage the self-service device setup of ${input.organisation}.`,
+          '',
+          `Accept at ${link}`,
+          '',
+          'You will choose a password and set up an authenticator app for a second factor. If you did not expect this, ignore this message.',
+        ].join('\n'),
+      );
+      return { tokenHash: secrets.keyedHash('invitation', token) };
+    },
+
     async sendEnrolledMail(input: { email: string; deviceId: string; deviceName: string }) {
       await sendOnce(
         `enrolled/${input.deviceId}`,

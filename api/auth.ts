@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { UniqueConstraintError } from 'sequelize';
 import type { Models, Organisation } from '../db/models';
-import { randomToken, type Secrets } from '../lib/secrets';
+import type { Secrets } from '../lib/secrets';
+import { createApiTokens } from '../services/api-tokens';
 import { HttpError } from '../services/errors';
 
 /** The bearer token of a request; absent or malformed is `401 unauthorized`. */
@@ -16,12 +17,12 @@ export type Principal =
   | { role: 'supervisor'; tokenId: number }
   | { role: 'manager'; tokenId: number; organisationId: number };
 
-const tokenHash = (secrets: Secrets, token: string) => secrets.keyedHash('api-token', token);
-
 export function createAuth(models: Models, secrets: Secrets) {
+  const tokens = createApiTokens({ models, secrets });
+
   /** The principal behind a token, or undefined for an unknown or revoked one. */
   const principalOf = async (token: string): Promise<Principal | undefined> => {
-    const row = await models.ApiToken.findOne({ where: { tokenHash: tokenHash(secrets, token), revokedAt: null } });
+    const row = await models.ApiToken.findOne({ where: { tokenHash: tokens.hashOf(token), revokedAt: null } });
     if (!row) return undefined;
     return row.role === 'supervisor'
       ? { role: 'supervisor', tokenId: row.id }
@@ -58,20 +59,13 @@ export function createAuth(models: Models, secrets: Secrets) {
       return organisation;
     },
 
-    /** Issues a token: returned once, kept only as its keyed hash. */
-    async issue(input: { role: 'supervisor' | 'manager'; organisationId: number | null; label: string }) {
-      const token = randomToken();
-      const row = await models.ApiToken.create({ ...input, tokenHash: tokenHash(secrets, token) });
-      return { id: row.id, token };
-    },
-
     /**
      * The first supervisor token: SUPERVISOR_TOKEN (kept as its hash), or, when unset and no supervisor exists yet,
      * a generated one that the caller prints once.
      */
     async bootstrapSupervisor(fromEnvironment: string | undefined): Promise<string | undefined> {
       if (fromEnvironment) {
-        const hash = tokenHash(secrets, fromEnvironment);
+        const hash = tokens.hashOf(fromEnvironment);
         if (!(await models.ApiToken.findOne({ where: { tokenHash: hash } }))) {
           // API processes starting together race to make it: the one that loses finds it made.
           await models.ApiToken.create({
@@ -86,7 +80,8 @@ export function createAuth(models: Models, secrets: Secrets) {
         return undefined;
       }
       if (await models.ApiToken.findOne({ where: { role: 'supervisor', revokedAt: null } })) return undefined;
-      return (await this.issue({ role: 'supervisor', organisationId: null, label: 'generated on first start' })).token;
+      return (await tokens.issue({ role: 'supervisor', organisationId: null, label: 'generated on first start' }))
+        .token;
     },
   };
 }

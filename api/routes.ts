@@ -14,7 +14,7 @@ import { setupRoutes } from './setup';
 /** The JSON API (`/api…`), what devices call (`/provision/<token>`), the codec endpoint and health. */
 export function apiRoutes(
   deps: ServiceDeps,
-  { registrations, owners, apple, provisioning: links, mdmEvents }: Services,
+  { registrations, owners, apple, provisioning: links, mdmEvents, settings }: Services,
 ): Router {
   const router = Router();
   // The MDMs' signed events first: their signature covers the raw body, which they parse themselves.
@@ -41,7 +41,7 @@ export function apiRoutes(
   router.use('/api/setup', setupRoutes(registrations, deps.config));
   router.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
   router.use('/api', provisioningRoutes(links));
-  router.use('/api', settingsRoutes(deps, auth));
+  router.use('/api', settingsRoutes(auth, settings));
   router.use(mdmRoutes(apple, deps.config));
   return router;
 }

@@ -9,6 +9,7 @@ import * as apiTokens from './migrations/002-api-tokens';
 import * as returningOwners from './migrations/003-returning-owners';
 import * as appleEnrolment from './migrations/004-apple-enrolment';
 import * as externalMdm from './migrations/005-external-mdm';
+import * as adminUsers from './migrations/006-admin-users';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -88,6 +89,7 @@ const MIGRATIONS = [
   { name: '003-returning-owners', ...returningOwners },
   { name: '004-apple-enrolment', ...appleEnrolment },
   { name: '005-external-mdm', ...externalMdm },
+  { name: '006-admin-users', ...adminUsers },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */

@@ -175,6 +175,45 @@ export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCr
   declare createdAt: CreationOptional<Date>;
 }
 
+export type AdminRole = 'supervisor' | 'manager';
+
+/** A person of the admin console: a supervisor, or the manager of one organisation (issue 17). */
+export class AdminUser extends Model<InferAttributes<AdminUser>, InferCreationAttributes<AdminUser>> {
+  declare id: CreationOptional<number>;
+  /** Lower case. */
+  declare email: string;
+  declare passwordHash: string;
+  /** The TOTP secret, sealed (`Secrets.seal`). */
+  declare totpSecret: string;
+  /** The time step of the last TOTP code taken; codes of that step or earlier are refused. */
+  declare totpLastStep: CreationOptional<number | null>;
+  declare role: AdminRole;
+  /** The organisation a manager manages; null for a supervisor. */
+  declare organisationId: number | null;
+  declare createdAt: CreationOptional<Date>;
+  declare disabledAt: CreationOptional<Date | null>;
+}
+
+/** An admin's sign-in; only the keyed hash of its token is kept. Ends on sign-out, idleness or age. */
+export class AdminSession extends Model<InferAttributes<AdminSession>, InferCreationAttributes<AdminSession>> {
+  declare id: CreationOptional<number>;
+  declare tokenHash: string;
+  declare adminUserId: number;
+  declare createdAt: CreationOptional<Date>;
+  declare lastSeenAt: Date;
+  declare expiresAt: Date;
+  declare endedAt: CreationOptional<Date | null>;
+}
+
+/** A one-time link to set an admin up (the first supervisor's, printed at the first start); kept as its keyed hash. */
+export class AdminSetupToken extends Model<InferAttributes<AdminSetupToken>, InferCreationAttributes<AdminSetupToken>> {
+  declare id: CreationOptional<number>;
+  declare tokenHash: string;
+  declare purpose: 'first-supervisor';
+  declare createdAt: CreationOptional<Date>;
+  declare usedAt: CreationOptional<Date | null>;
+}
+
 const json = (field: string) => ({ type: DataTypes.JSON, allowNull: false, field });
 
 export function defineModels(sequelize: Sequelize) {
@@ -342,6 +381,42 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('mdm_webhook_events'),
   );
+  AdminUser.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      email: { type: DataTypes.STRING(320), allowNull: false, unique: true },
+      passwordHash: { type: DataTypes.STRING(200), allowNull: false },
+      totpSecret: { type: DataTypes.STRING(200), allowNull: false },
+      totpLastStep: { type: DataTypes.INTEGER, allowNull: true },
+      role: { type: DataTypes.STRING(16), allowNull: false },
+      organisationId: { type: DataTypes.INTEGER, allowNull: true },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      disabledAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    options('admin_users'),
+  );
+  AdminSession.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      adminUserId: { type: DataTypes.INTEGER, allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      lastSeenAt: { type: DataTypes.DATE, allowNull: false },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+      endedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    options('admin_sessions'),
+  );
+  AdminSetupToken.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      purpose: { type: DataTypes.STRING(32), allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      usedAt: { type: DataTypes.DATE, allowNull: true },
+    },
+    options('admin_setup_tokens'),
+  );
   return {
     ApiToken,
     MdmWebhookEvent,
@@ -356,6 +431,9 @@ export function defineModels(sequelize: Sequelize) {
     OutboxMessage,
     OwnerSession,
     RetiredLink,
+    AdminUser,
+    AdminSession,
+    AdminSetupToken,
   };
 }
 

@@ -75,6 +75,7 @@ const envSchema = z.object({
   CODE_TTL: duration('15m'),
   LINK_TTL: duration('7d'),
   LINK_REMINDER: duration('1d'),
+  INVITATION_TTL: duration('7d'),
   SESSION_IDLE: duration('30m'),
   SESSION_ABSOLUTE: duration('12h'),
   SIGN_IN_WINDOW: duration('15m'),
@@ -170,6 +171,8 @@ export interface Config {
   temporalUiOrigin: string;
   supervisorToken?: string;
   timings: FlowTimings;
+  /** How long an invitation to manage an organisation can be accepted (INVITATION_TTL); sending it again renews it. */
+  invitationTtlMs: number;
   owners: OwnerRules;
   limits: AttemptRules;
   /** Express's `trust proxy`: which hops' X-Forwarded-For is believed when telling clients apart. */
@@ -286,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       linkReminderMs: e.LINK_REMINDER,
       settingsTimeoutMs: e.APPLE_SETTINGS_TIMEOUT,
     },
+    invitationTtlMs: e.INVITATION_TTL,
     owners: {
       sessionIdleMs: e.SESSION_IDLE,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE,

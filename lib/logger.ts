@@ -10,14 +10,21 @@ import pino, { type Logger } from 'pino';
 
 export const REDACTED = '[redacted]';
 
-/** The path segment after these is a credential: `/provision/<token>(/checkin)`, `/registrations/<id>/…`. */
-const SECRET_SEGMENT = /(\/(?:provision|registrations)\/+)[^/?#]+/gi;
+/**
+ * The path segment after these is a credential: `/provision/<token>(/checkin)`, `/registrations/<id>/…`,
+ * `/admin/setup/<token>`, `/admin/invitations/<id>`; an invitation's link has its token next (INVITATION_TOKEN).
+ */
+const SECRET_SEGMENT = /(\/(?:provision|registrations|admin\/setup|admin\/invitations)\/+)[^/?#]+/gi;
+const INVITATION_TOKEN = /(\/admin\/invitations\/+[^/?#]+\/+)[^/?#]+/gi;
 /** Every query value: the one-click link's `registration` and `code`, and whatever a later link carries. */
 const QUERY_VALUE = /([?&][^=&#]*=)[^&#]*/g;
 
 /** A path or URL with its credentials replaced and its shape kept, so the log still tells which route failed. */
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_SEGMENT, `$1${REDACTED}`).replace(QUERY_VALUE, `$1${REDACTED}`);
+  return url
+    .replace(INVITATION_TOKEN, `$1${REDACTED}`)
+    .replace(SECRET_SEGMENT, `$1${REDACTED}`)
+    .replace(QUERY_VALUE, `$1${REDACTED}`);
 }
 
 const URL_KEYS = new Set(['path', 'url']);

@@ -13,6 +13,7 @@ import { createLogger, temporalLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
+import { firstSupervisorSetupLink } from '../services/admin-setup';
 import { createApp } from './app';
 import { type AppleEnrolmentRuntime, openAppleEnrolment } from './apple';
 
@@ -76,6 +77,12 @@ export async function startApi({ config, logger, db, temporal, apple }: Base): P
       `\nFirst start: the supervisor token is\n\n  ${generated}\n\nIt is shown only this once (stored hashed). Keep it safe.\n`,
     );
   }
+  const setupLink = await firstSupervisorSetupLink({ models: db.models, secrets }, config.publicUrl);
+  if (setupLink) {
+    console.log(
+      `\nFirst start: set up the first supervisor of the admin console at\n\n  ${setupLink}\n\nThe link works once and is shown only this once (stored hashed).\n`,
+    );
+  }
   const app = createApp({
     client: temporal.client,
     models: db.models,
@@ -87,6 +94,7 @@ export async function startApi({ config, logger, db, temporal, apple }: Base): P
       publicUrl: config.publicUrl,
       taskQueue: config.temporal.taskQueue,
       timings: config.timings,
+      invitationTtlMs: config.invitationTtlMs,
       owners: config.owners,
       limits: config.limits,
       trustProxy: config.trustProxy,

@@ -22,6 +22,8 @@ export interface ServiceDeps {
     publicUrl: string;
     taskQueue: string;
     timings: FlowTimings;
+    /** How long an invitation to manage an organisation can be accepted (INVITATION_TTL). */
+    invitationTtlMs: number;
     owners: OwnerRules;
     /** Limits on guessing passwords and codes, and on queued password hashing. */
     limits: AttemptRules;

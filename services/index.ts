@@ -7,6 +7,7 @@ import { createOwnerAccounts } from './owners';
 import { createPasswordWork } from './password-work';
 import { createProvisioning } from './provisioning';
 import { createRegistrationService } from './registrations';
+import { createSettings } from './settings';
 
 /**
  * The domain operations both front ends call (the JSON API in api/, the pages in web/), built once per process so that
@@ -24,6 +25,8 @@ export function createServices(deps: ServiceDeps) {
     apple: createAppleEnrolment(deps),
     provisioning,
     mdmEvents: createMdmEvents(deps, provisioning),
+    /** The supervisor's and managers' settings: the settings API and the admin pages. */
+    settings: createSettings(deps),
   };
 }
 

@@ -53,7 +53,7 @@ describe('input hardening', () => {
       expect(took, 'an answer within the hard bound').to.be.below(5_000);
       expectError(answer, 400, 'invalid_request');
       expect(answer.body.error.message).to.include(
-        'emailRequirement could not be shown free of catastrophic backtracking',
+        'emailRequirement: this pattern could not be shown free of catastrophic backtracking',
       );
 
       const current = await system().api.call('GET', setupPath, { token: SUPERVISOR_TOKEN });

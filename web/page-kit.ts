@@ -1,6 +1,6 @@
 import cookieParser from 'cookie-parser';
 import express, { type CookieOptions, type Request, type Response } from 'express';
-import type { ZodType } from 'zod';
+import { ZodError, type ZodType, z } from 'zod';
 import type { Secrets } from '../lib/secrets';
 import { perAddressLimiter } from '../services/attempts';
 import { type ErrorAnswer, HttpError } from '../services/errors';
@@ -9,14 +9,20 @@ import { csrfProtection } from './csrf';
 import { formRefusal, refusalMessage } from './problems';
 import { FORM_ERROR, type FormState, refused, refusedWith } from './templates/form';
 
-/** What every group of form pages parses a request with: cookies, a small urlencoded body, and the CSRF check. */
+/**
+ * What every group of form pages parses a request with: cookies, a small urlencoded body, and the CSRF check. The
+ * parameter limit fits the longest form, an Apple device template's (about 25 fields).
+ */
 export function formParsing(secrets: Secrets, csrfCookie: CookieOptions) {
   return [
     cookieParser(),
-    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }),
+    express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 }),
     csrfProtection(secrets, csrfCookie),
   ];
 }
+
+/** A checkbox as a form sends it (web/templates/form.ts: `checkbox`): "on" when ticked, left out when not. */
+export const ticked = z.literal('on').optional().transform(Boolean);
 
 /** The per-address limit of the JSON API, awaited inside a page's handler so a refusal lands on the form. */
 export function pageLimit(perMinute: number, what?: string) {
@@ -61,6 +67,11 @@ export async function answerForm<T>(
   try {
     next = await run(input.data);
   } catch (error) {
+    // A service's refusal of one field (services/settings.ts: `invalidField`) lands beside that field, as the schema's.
+    if (error instanceof ZodError) {
+      await again(refused(req.body, error), 400);
+      return;
+    }
     const answer = refusalOf(error, res);
     await again(refusedWith(req.body, fields[answer.code] ?? FORM_ERROR, refusalMessage(answer)), answer.status);
     return;

@@ -3,13 +3,17 @@ import express, { Router } from 'express';
 import type { ServiceDeps } from '../services/context';
 import type { Services } from '../services/index';
 import { isFromThisMachine } from '../services/local-only';
+import { adminPages } from './admin/index';
 import { ownerPages } from './owner/index';
 import { provisionPages } from './provision';
 import { pageHeaders, sendPage } from './respond';
 import { setupPages } from './setup/index';
 import { outboxPage } from './templates/outbox';
 
-/** The device owner's web pages (`/setup…`), their assets, and the outbox of the embedded default (`/dev/outbox`). */
+/**
+ * The device owner's web pages (`/setup…`), their assets, the admin console (`/admin…`), and the outbox of the embedded
+ * default (`/dev/outbox`).
+ */
 export function webRoutes({ registrations, owners, provisioning }: Services, deps: ServiceDeps): Router {
   const site = { name: deps.config.siteName, help: deps.config.siteHelp };
   const router = Router();
@@ -17,6 +21,7 @@ export function webRoutes({ registrations, owners, provisioning }: Services, dep
   // The returning owner's pages first: their paths would otherwise be taken for registration steps.
   router.use('/setup', pageHeaders, ownerPages(owners, deps, site), setupPages(registrations, deps, site));
   router.use(provisionPages(provisioning, deps.logger, site));
+  router.use('/admin', pageHeaders, adminPages(deps, site));
   // Only without real delivery (the embedded default), and only to a browser on this machine: the outbox holds every
   // code and link, so anyone else reading it could take over any account.
   if (deps.config.devOutbox) {

@@ -261,6 +261,8 @@ export class TestSystem {
   async startApi(
     overrides: {
       timings?: Partial<FlowTimings>;
+      /** How long an invitation to manage an organisation stays open (a week, as INVITATION_TTL's default). */
+      invitationTtlMs?: number;
       owners?: Partial<OwnerRules>;
       limits?: Partial<AttemptRules>;
       trustProxy?: ServiceDeps['config']['trustProxy'];
@@ -291,6 +293,7 @@ export class TestSystem {
         publicUrl: overrides.publicUrl ?? 'http://app.test',
         taskQueue: TASK_QUEUE,
         timings: { ...TEST_TIMINGS, ...overrides.timings },
+        invitationTtlMs: overrides.invitationTtlMs ?? 7 * 86_400_000,
         owners: { ...TEST_OWNER_RULES, ...overrides.owners },
         limits: { ...TEST_LIMITS, ...overrides.limits },
         trustProxy: overrides.trustProxy ?? ['loopback'],

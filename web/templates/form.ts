@@ -35,10 +35,11 @@ export const refusedWith = (values: Record<string, unknown>, field: string, mess
   errors: { [field]: sentence(message) },
 });
 
-const keptValues = (values: Record<string, unknown>) =>
+/** The values a form shows again: never a password (any field named `…password`, a Wi-Fi network's too). */
+export const keptValues = (values: Record<string, unknown>) =>
   Object.fromEntries(
     Object.entries(values).filter(
-      (entry): entry is [string, string] => entry[0] !== 'password' && typeof entry[1] === 'string',
+      (entry): entry is [string, string] => !/password$/i.test(entry[0]) && typeof entry[1] === 'string',
     ),
   );
 
@@ -76,7 +77,7 @@ export function errorSummary(state: FormState, labels: FieldLabels): SafeHtml | 
 export interface FieldSpec {
   name: string;
   label: string;
-  type?: 'text' | 'email' | 'password' | 'tel';
+  type?: 'text' | 'email' | 'password' | 'tel' | 'url';
   hint?: string;
   autocomplete?: string;
   inputmode?: 'numeric' | 'email' | 'tel';
@@ -84,16 +85,55 @@ export interface FieldSpec {
   optional?: boolean;
 }
 
-export function field(state: FormState, spec: FieldSpec): SafeHtml {
+/** A control with its label, hint and error, in that order; `kind` styles the whole (a checkbox's box comes first). */
+function labelled(state: FormState, spec: FieldSpec, control: SafeHtml, kind = ''): SafeHtml {
   const { name, hint } = spec;
-  const invalid = Boolean(state.errors[name]);
-  return html`<div class="field${invalid ? ' field-invalid' : ''}">
+  return html`<div class="field${kind}${state.errors[name] ? ' field-invalid' : ''}">
 <label for="${fieldId(name)}">${spec.label}${spec.optional && html` <span class="optional">(optional)</span>`}</label>
 ${hint && html`<p class="hint" id="${name}-hint">${hint}</p>`}
 ${errorMessage(name, state)}
-<input id="${fieldId(name)}" name="${name}" type="${spec.type ?? 'text'}" value="${state.values[name] ?? ''}"${attribute('autocomplete', spec.autocomplete)}${attribute('inputmode', spec.inputmode)}${attribute('maxlength', spec.maxlength)}${attribute('aria-describedby', describedBy(name, state, hint))}${invalid && html` aria-invalid="true"`}${!spec.optional && html` required`}>
+${control}
 </div>`;
 }
+
+/** What names a control and ties it to its hint and error. */
+const controlAttributes = (state: FormState, { name, hint }: FieldSpec) =>
+  html`id="${fieldId(name)}" name="${name}"${attribute('aria-describedby', describedBy(name, state, hint))}${state.errors[name] && html` aria-invalid="true"`}`;
+
+export function field(state: FormState, spec: FieldSpec): SafeHtml {
+  return labelled(
+    state,
+    spec,
+    html`<input ${controlAttributes(state, spec)} type="${spec.type ?? 'text'}" value="${state.values[spec.name] ?? ''}"${attribute('autocomplete', spec.autocomplete)}${attribute('inputmode', spec.inputmode)}${attribute('maxlength', spec.maxlength)}${!spec.optional && html` required`}>`,
+  );
+}
+
+/** A yes-or-no field: ticked, the form sends "on"; unticked, nothing at all (see `ticked` in web/page-kit.ts). */
+export const checkbox = (state: FormState, spec: FieldSpec): SafeHtml =>
+  labelled(
+    state,
+    spec,
+    html`<input ${controlAttributes(state, spec)} type="checkbox" value="on"${state.values[spec.name] === 'on' && html` checked`}>`,
+    ' field-checkbox',
+  );
+
+/** A choice of one of a few options, the value of the state selected. */
+export const select = (state: FormState, spec: FieldSpec, options: Array<{ value: string; text: string }>): SafeHtml =>
+  labelled(
+    state,
+    spec,
+    html`<select ${controlAttributes(state, spec)}>
+${options.map(({ value, text }) => html`<option value="${value}"${value === (state.values[spec.name] ?? '') && html` selected`}>${text}</option>`)}
+</select>`,
+  );
+
+/** Text of several lines: a list, one item a line, or a document (JSON). */
+export const textarea = (state: FormState, spec: FieldSpec, rows = 4): SafeHtml =>
+  labelled(
+    state,
+    spec,
+    html`<textarea ${controlAttributes(state, spec)} rows="${rows}" spellcheck="false"${!spec.optional && html` required`}>${state.values[spec.name] ?? ''}</textarea>`,
+  );
 
 /** ` name="value"`, or nothing for no value. */
 export const attribute = (name: string, value: string | number | undefined) =>
@@ -113,12 +153,17 @@ export const button = (
     variant?: 'primary' | 'secondary' | 'link';
     id?: string;
     describedBy?: string;
-    /** A button that sends a value of its own (one of several in a form). */
+    /** A button that sends a value of its own (one of several in a form; in a GET form only: see `formaction`). */
     name?: string;
     value?: string;
+    /**
+     * A button that sends the form to an address of its own: one of several in a POST form, where web/static/
+     * enhance.js disables the pressed button as the form goes, so a name and value of its own would not be sent.
+     */
+    formaction?: string;
   } = {},
 ) =>
-  html`<button type="submit" class="button button-${options.variant ?? 'primary'}"${attribute('id', options.id)}${attribute('name', options.name)}${attribute('value', options.value)}${attribute('aria-describedby', options.describedBy)}>${text}</button>`;
+  html`<button type="submit" class="button button-${options.variant ?? 'primary'}"${attribute('id', options.id)}${attribute('name', options.name)}${attribute('value', options.value)}${attribute('formaction', options.formaction)}${attribute('aria-describedby', options.describedBy)}>${text}</button>`;
 
 /** A page whose form may come back refused: its errors summed up above the heading, and said in the title. */
 export const formPage = (state: FormState, title: string, body: SafeHtml, labels: FieldLabels = {}): Page => ({

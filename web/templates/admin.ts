@@ -1,0 +1,78 @@
+import type { SignedInAdmin } from '../../services/admins';
+import { html } from '../html';
+import { notice, type Page } from './document';
+import { button, postForm } from './form';
+
+/** The admin console's frame and home (issue 17): who is signed in, and the sections their role may use. */
+
+interface Section {
+  href: string;
+  text: string;
+  about: string;
+}
+
+/** The sections of the console a role may use; a manager's are those of their own organisation. */
+export function sectionsOf({ user, organisation }: SignedInAdmin): Section[] {
+  if (user.role === 'supervisor') {
+    return [
+      {
+        href: '/admin/configuration/platforms',
+        text: 'Configuration › Platforms',
+        about: 'Device setup system-wide, the default organisation, the platforms and the enrolment engines.',
+      },
+      { href: '/admin/organisations', text: 'Organisations', about: 'The organisations and their managers.' },
+      { href: '/admin/tokens', text: 'API tokens', about: 'Tokens for automation, and revoking them.' },
+    ];
+  }
+  const base = `/admin/organisations/${organisation?.slug}`;
+  return [
+    {
+      href: `${base}/device-setup`,
+      text: 'Device setup',
+      about: 'Who may register, with which account and device templates, and how many devices.',
+    },
+    { href: `${base}/templates`, text: 'Templates', about: 'The account and device templates.' },
+    {
+      href: `${base}/registrations`,
+      text: 'Registrations and devices',
+      about: 'Who is registering, how far they got, and their devices.',
+    },
+  ];
+}
+
+/** An organisation as the console names it: by name, with the slug its addresses use. */
+export const organisationName = ({ name, slug }: { name: string; slug: string }) => `${name} (${slug})`;
+
+/** The organisations as a select's options, after the option that chooses none. */
+export const organisationChoices = (organisations: Array<{ name: string; slug: string }>, none: string) => [
+  { value: '', text: none },
+  ...organisations.map((organisation) => ({ value: organisation.slug, text: organisationName(organisation) })),
+];
+
+const roleOf = ({ user, organisation }: SignedInAdmin) =>
+  user.role === 'supervisor' ? 'Supervisor' : `Manager of ${organisation?.name}`;
+
+/** A signed-in page: above its heading, who is signed in, in which role, and the way out. */
+export function adminFrame(input: { admin: SignedInAdmin; csrf: string }, page: Page): Page {
+  const { admin } = input;
+  return {
+    ...page,
+    banner: html`<div class="account">
+<p>Signed in as <strong class="address">${admin.user.email}</strong> <span class="role">(${roleOf(admin)})</span></p>
+${postForm('/admin/sign-out', input.csrf, button('Sign out', { variant: 'link' }))}
+</div>
+${page.banner}`,
+  };
+}
+
+export function adminHomePage(input: { admin: SignedInAdmin; notice?: string }): Page {
+  return {
+    title: 'Admin console',
+    body: html`${notice(input.notice)}
+<nav aria-label="Sections">
+<ul class="admin-sections">${sectionsOf(input.admin).map(
+      (section) => html`<li><a href="${section.href}">${section.text}</a><p class="hint">${section.about}</p></li>`,
+    )}</ul>
+</nav>`,
+  };
+}
