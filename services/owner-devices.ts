@@ -22,6 +22,10 @@ import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { flowStart } from './flow-start';
 import type { Owner } from './owners';
+
+/** Whose devices: a signed-in owner, or the owner an operator acts for (services/device-admin.ts). */
+export type DeviceOwner = Pick<Owner, 'user' | 'organisation'>;
+
 import type { Provisioning } from './provisioning';
 
 export interface OwnedDevice {
@@ -64,7 +68,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
   const engines = { apple: Boolean(deps.apple) };
 
   /** One of the owner's devices that is not removed; anyone else's, or an unknown id, is simply not found. */
-  const ownDevice = async (owner: Owner, id: string): Promise<Device> => {
+  const ownDevice = async (owner: DeviceOwner, id: string): Promise<Device> => {
     const device = await models.Device.findOne({ where: { id, userId: owner.user.id, state: { [Op.ne]: 'removed' } } });
     if (!device) throw new HttpError('device_not_found', 'You have no such device.');
     return device;
@@ -78,7 +82,12 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
   });
 
   /** Starts the device's run, which makes or renews the record, and answers with its link once it has. */
-  const startRun = async (owner: Owner, device: IssuedDevice, record: DeviceInput['record'], smsPhone?: string) => {
+  const startRun = async (
+    owner: DeviceOwner,
+    device: IssuedDevice,
+    record: DeviceInput['record'],
+    more: Pick<DeviceInput, 'smsPhone' | 'requestedBy'> = {},
+  ) => {
     const { slug } = owner.organisation;
     try {
       const answer = await client.workflow.executeUpdateWithStart(deviceLinkUpdate, {
@@ -89,7 +98,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
               organisation: slug,
               email: owner.user.email,
               device,
-              smsPhone,
+              ...more,
               record,
               reminderBeforeMs: config.timings.linkReminderMs,
               settingsTimeoutMs: config.timings.settingsTimeoutMs,
@@ -121,7 +130,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
     },
 
     /** The link of a device whose link is live, to show again (QR page). */
-    async currentLink(owner: Owner, id: string): Promise<ProvisioningLink | undefined> {
+    async currentLink(owner: DeviceOwner, id: string): Promise<ProvisioningLink | undefined> {
       const device = await ownDevice(owner, id);
       if (device.stateNow() !== 'link-issued') return undefined;
       return provisioning.linkOf(device);
@@ -144,14 +153,19 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
         owner,
         newLinkOf(randomUUID(), choice.platform, 1),
         { kind: 'create', userId: owner.user.id },
-        smsPhone,
+        { smsPhone },
       );
       // The number asked for once is the account's from now on.
       if (choice.phone && !owner.user.phone) await owner.user.update({ phone: choice.phone });
       return link;
     },
 
-    async newLink(owner: Owner, id: string, choice: { phone?: string } = {}): Promise<ProvisioningLink> {
+    /** `requestedBy`: the operator who asks for the owner, named in the run's input. */
+    async newLink(
+      owner: DeviceOwner,
+      id: string,
+      choice: { phone?: string; requestedBy?: string } = {},
+    ): Promise<ProvisioningLink> {
       const device = await ownDevice(owner, id);
       const state = device.stateNow();
       if (state === 'enrolled') throw new HttpError('wrong_step', 'This device is already enrolled.');
@@ -161,15 +175,19 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
         owner,
         newLinkOf(device.id, device.platform, device.linkNumber + 1),
         { kind: 'relink' },
-        smsPhone,
+        {
+          smsPhone,
+          requestedBy: choice.requestedBy,
+        },
       );
     },
 
     /**
      * Removes a device: a live link dies at once and its run ends; a managed (Apple) device is also unenrolled by the
-     * run that manages it; a device no run holds is marked directly.
+     * run that manages it; a device no run holds is marked directly. An operator's removal names them in the run's
+     * history (`by`).
      */
-    async remove(owner: Owner, id: string): Promise<void> {
+    async remove(owner: DeviceOwner, id: string, by?: string): Promise<void> {
       const device = await ownDevice(owner, id);
       const holder =
         device.state === 'link-issued'
@@ -179,7 +197,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
             : undefined;
       if (holder) {
         try {
-          await client.workflow.getHandle(holder).executeUpdate(removeDeviceUpdate);
+          await client.workflow.getHandle(holder).executeUpdate(removeDeviceUpdate, { args: [{ by }] });
           return;
         } catch (error) {
           // The run has just ended (enrolled, expired, or ended by an operator): nothing holds the record any more.

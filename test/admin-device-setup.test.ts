@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { makeAdmin, signInAdmin, type TestAdmin } from './support/admin';
+import { expectForbidden, makeAdmin, signInAdmin, type TestAdmin } from './support/admin';
 import { errorOf, expectGoodPage, launchBrowser, visiting } from './support/browser';
 import { expectError, path, verified, withDevice } from './support/flow';
 import { postMdmEvent, reportEnrolment } from './support/mdm-events';
@@ -459,14 +459,7 @@ describe('an organisation’s device setup and templates in the admin console (i
 
     await visiting(browser, async (page) => {
       await signInAdmin(page, await makeAdmin({ manages: OTHER }));
-      const csrf = await csrfOn(page);
-      for (const address of pages) {
-        expect((await page.goto(address))?.status(), address).to.equal(403);
-        expect(await page.locator('h1').textContent()).to.equal('You cannot do that');
-      }
-      for (const [route, form] of forms) {
-        expect((await postAs(page, route, { ...form, _csrf: csrf })).status(), route).to.equal(403);
-      }
+      await expectForbidden(page, pages, forms);
       // Their own organisation's pages do not reach another's templates either.
       expect((await page.goto(`/admin/organisations/${OTHER}/templates/device/${ios}`))?.status()).to.equal(404);
     });

@@ -1,16 +1,14 @@
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import { expect } from 'chai';
 import { URI } from 'otpauth';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { EncryptionCodec } from '../lib/codec';
 import { redactUrl } from '../lib/logger';
 import { ADMIN_PASSWORD, codeAt, currentStep, makeAdmin, signInAdmin, type TestAdmin } from './support/admin';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, onTestApi, visiting } from './support/browser';
 import { eventually } from './support/flow';
+import { decodedHistory } from './support/history';
 import { decodeQrPng } from './support/qr';
 import { linkIn } from './support/smtp';
-import { type ApiUnderTest, CODEC_KEYS, SITE_NAME, system } from './support/system';
+import { type ApiUnderTest, SITE_NAME, system } from './support/system';
 import { pathOf, press } from './support/web-flow';
 
 const ORG_A = 'orgs-a';
@@ -114,17 +112,7 @@ const post = (page: Page, route: string, form: Record<string, string>) =>
 
 /** The updates of an invitation's workflow, as its history keeps them: decoded, who asked what. */
 async function invitationHistory(slug: string, email: string) {
-  const history = await system().temporal.client.workflow.getHandle(`invitation/${slug}/${email}`).fetchHistory();
-  const events = history.events ?? [];
-  const codec = new EncryptionCodec(CODEC_KEYS);
-  const decoded = async (payloads: temporal.api.common.v1.IPayload[] | null | undefined) =>
-    (await codec.decode(payloads ?? [])).map((payload) => defaultPayloadConverter.fromPayload(payload));
-  const [started] = await decoded(events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads);
-  const updates = [];
-  for (const event of events) {
-    const request = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
-    if (request) updates.push({ name: request.name, args: await decoded(request.args?.payloads) });
-  }
+  const { started, updates } = await decodedHistory(`invitation/${slug}/${email}`);
   return { started: started as { invitedBy: string }, updates };
 }
 

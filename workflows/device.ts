@@ -13,6 +13,7 @@ import { MDM_MANAGED } from '../lib/platforms';
 import { domainError, unwrapDomainError } from './errors';
 import { managedDevice } from './managed-device';
 import {
+  type Actor,
   checkInUpdate,
   type DeviceInput,
   type DeviceOutcome,
@@ -82,7 +83,9 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
 
   setHandler(
     removeDeviceUpdate,
-    async () => {
+    // Who removed it is the update's argument, in the history; an owner's removal names no one.
+    async (request?: Partial<Actor>) => {
+      log.info('device removed', { by: request?.by ?? 'its owner' });
       await condition(() => writing === undefined);
       return writingRecord('removal', async () => {
         await steps().removeDevice({ deviceId: device.id });
@@ -91,7 +94,7 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
       });
     },
     {
-      validator: () => {
+      validator: (_request?: Partial<Actor>) => {
         if (state === 'removed' || refusal !== undefined)
           throw domainError('device_not_found', 'There is no such device.');
         if (deviceName === undefined || writing === 'removal')

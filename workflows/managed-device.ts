@@ -2,6 +2,7 @@ import { allHandlersFinished, condition, log, proxyActivities, setHandler } from
 import type { Activities } from '../activities';
 import { domainError, unwrapDomainError } from './errors';
 import {
+  type Actor,
   checkOutUpdate,
   type DeviceOutcome,
   deviceStateQuery,
@@ -52,16 +53,18 @@ export async function managedDevice(input: ManagedDeviceInput): Promise<DeviceOu
   });
   setHandler(
     removeDeviceUpdate,
-    () =>
+    // Who removed it is the update's argument, in the history; an owner's removal names no one.
+    (request?: Partial<Actor>) =>
       oneAtATime(async () => {
         if (state === 'removed') return { state };
+        log.info('device removed', { by: request?.by ?? 'its owner' });
         unenrol = state === 'enrolled';
         await mdm.removeDevice({ deviceId: input.deviceId });
         state = 'removed';
         return { state };
       }),
     {
-      validator: () => {
+      validator: (_request?: Partial<Actor>) => {
         if (state === 'removed') throw domainError('device_not_found', 'There is no such device.');
       },
     },

@@ -99,6 +99,8 @@ export interface DeviceInput {
   reminderBeforeMs?: number;
   /** MDM-managed devices: how long to wait for the device's answer to the settings command before saying so. */
   settingsTimeoutMs?: number;
+  /** The operator who gave the owner this link (the admin console's address); absent when the owner asked, and in older runs. */
+  requestedBy?: string;
 }
 
 export interface ManagedDeviceInput {
@@ -129,8 +131,12 @@ export const settingsResultSignal = defineSignal<[SettingsResult]>('settingsResu
 export const deviceStateQuery = defineQuery<DeviceState>('deviceState');
 /** The run's link once its record is ready: what the API asks with update-with-start when an owner adds a device. */
 export const deviceLinkUpdate = defineUpdate<{ device: IssuedDevice; deviceName: string }>('link');
-/** The owner removes the device: its link dies at once and the run ends. */
-export const removeDeviceUpdate = defineUpdate<DeviceOutcome>('remove');
+/**
+ * The owner or an operator removes the device: its link dies at once and the run ends. An operator's removal names
+ * them (`by`), kept in the history as the update's argument; the owner's names no one, and removals before operators
+ * had no argument at all (their handlers take it as optional).
+ */
+export const removeDeviceUpdate = defineUpdate<DeviceOutcome, [Partial<Actor>]>('remove');
 
 export interface PasswordResetInput {
   organisation: string;
@@ -164,6 +170,14 @@ export interface InvitationView {
 export interface Actor {
   by: string;
 }
+
+/**
+ * An operator's actions on a registration (the admin console), each naming who did it so the history records it:
+ * mail the owner a new verification code (as a resend, but without the wait between codes, and without the owner's
+ * token), or end the registration, which then expires.
+ */
+export const sendNewCodeUpdate = defineUpdate<StepAnswer, [Actor]>('sendNewCode');
+export const endRegistrationUpdate = defineUpdate<StepAnswer, [Actor]>('endRegistration');
 
 /** Mails the invitation again with a new link (the old one stops working). */
 export const resendInvitationUpdate = defineUpdate<InvitationView, [Actor]>('resendInvitation');

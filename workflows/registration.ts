@@ -19,12 +19,14 @@ import {
   type DeviceOutcome,
   type DeviceState,
   deviceWorkflowId,
+  endRegistrationUpdate,
   type IssuedDevice,
   profileUpdate,
   type RegistrationInput,
   registerUpdate,
   resendUpdate,
   type Step,
+  sendNewCodeUpdate,
   statusQuery,
   verifyUpdate,
 } from './messages';
@@ -144,6 +146,32 @@ export async function registration({ organisation, email, timings }: Registratio
     },
   );
 
+  // An operator's new code: only while the address is unverified, within the max-resends rule but without the
+  // interval (the operator is answering an owner who says no code came). The author (`by`) stays in the history.
+  setHandler(
+    sendNewCodeUpdate,
+    (_actor) => {
+      codes.issue();
+      return { step };
+    },
+    {
+      validator: (_actor) => {
+        if (step !== 'verify-email') {
+          throw domainError(
+            'wrong_step',
+            `A new code is sent only before the address is verified; this registration is at step "${step}".`,
+          );
+        }
+        if (!codes.mayIssue()) {
+          throw domainError(
+            'too_many_attempts',
+            'No more codes can be sent for this address. End the registration instead.',
+          );
+        }
+      },
+    },
+  );
+
   /** Runs a step's work with the registration held, so a second request cannot run the same step twice at once. */
   const holding = async <T>(work: () => Promise<T>): Promise<T> => {
     busy = true;
@@ -208,6 +236,29 @@ export async function registration({ organisation, email, timings }: Registratio
     },
   );
 
+  // An operator ends the registration at any step before done: it expires now. A link out for a device dies with it
+  // (the device run, a child, is ended when this run closes).
+  setHandler(
+    endRegistrationUpdate,
+    (_actor) =>
+      holding(async () => {
+        const device = step === 'provision' ? devices.at(-1) : undefined;
+        if (device) {
+          await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
+          device.state = 'link-expired';
+        }
+        moveTo('expired');
+        return { step };
+      }),
+    {
+      validator: (_actor) => {
+        if (finished())
+          throw domainError('wrong_step', `This registration is already ${step === 'done' ? 'complete' : 'expired'}.`);
+        if (busy) throw domainError('busy', 'Another request for this registration is still in progress; try again.');
+      },
+    },
+  );
+
   setHandler(statusQuery, (caller) => {
     const session = sessionOf(caller);
     if (!session) return { ok: false, code: 'unauthorized' };
@@ -221,18 +272,24 @@ export async function registration({ organisation, email, timings }: Registratio
   while (!finished()) {
     if (provisioningStarted()) {
       const device = devices.at(-1) as IssuedDevice & { state: DeviceState };
-      const outcome = await (provisioning as Promise<DeviceOutcome>).catch(async (): Promise<DeviceOutcome> => {
-        // The device run ended without an outcome: an operator terminated it (the repair the Web UI offers), or it
-        // failed. Its link is dead from now on, and the owner chooses again rather than the registration failing.
-        await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
-        return { state: 'link-expired' };
-      });
+      const outcome = await Promise.race([
+        (provisioning as Promise<DeviceOutcome>).catch(async (): Promise<DeviceOutcome> => {
+          // The device run ended without an outcome: an operator terminated it (the repair the Web UI offers), or it
+          // failed. Its link is dead from now on, and the owner chooses again rather than the registration failing.
+          await steps().expireLink({ deviceId: device.id, linkNumber: device.linkNumber });
+          return { state: 'link-expired' };
+        }),
+        // An operator ended the registration while the device's link was out (`endRegistration`).
+        condition(finished).then(() => undefined),
+      ]);
+      if (!outcome) continue;
       device.state = outcome.state as DeviceState;
       // A link that expired unused, or a device removed before it enrolled, sends the owner back to choose again.
       moveTo(outcome.state === 'enrolled' ? 'done' : 'device');
       continue;
     }
-    const moved = await condition(provisioningStarted, Math.max(deadline - Date.now(), 1));
+    // Ended by an operator (`endRegistration`) counts as moved: the loop sees the registration finished.
+    const moved = await condition(() => provisioningStarted() || finished(), Math.max(deadline - Date.now(), 1));
     if (!moved) {
       // A step still in flight at the deadline finishes first; only an idle registration expires.
       await condition(() => !busy);

@@ -102,3 +102,15 @@ export const csrfOn = (page: Page) => page.locator('input[name="_csrf"]').first(
 /** A form posted from the page's browser profile (its cookies), as a script or another site would post it. */
 export const postAs = (page: Page, route: string, form: Record<string, string>) =>
   page.request.post(route, { form, maxRedirects: 0 });
+
+/** A signed-in admin kept out of pages and forms: each page answers the 403 page, each form (with its token) 403. */
+export async function expectForbidden(page: Page, pages: string[], forms: Array<[string, Record<string, string>]>) {
+  const csrf = await csrfOn(page);
+  for (const address of pages) {
+    expect((await page.goto(address))?.status(), address).to.equal(403);
+    expect(await page.locator('h1').textContent()).to.equal('You cannot do that');
+  }
+  for (const [route, form] of forms) {
+    expect((await postAs(page, route, { ...form, _csrf: csrf })).status(), route).to.equal(403);
+  }
+}

@@ -6,8 +6,10 @@ import { errorPages } from '../problems';
 import type { Site } from '../templates/document';
 import { problemPage } from '../templates/problem';
 import { deviceSetupPages } from './device-setup';
+import { devicePages } from './devices';
 import { organisationPages } from './organisations';
 import { supervisorPages } from './platforms';
+import { registrationPages } from './registrations';
 import { sessionPages } from './session';
 import { setupPages } from './setup';
 import { type AdminKit, adminKit, signInOf } from './shared';
@@ -44,7 +46,9 @@ export function adminPages(deps: ServiceDeps, site: Site): Router {
   router.use('/organisations/:organisation', requireOrganisationAccess());
 
   // The sections, each a module of its own (web/admin/<section>.ts):
+  router.use('/organisations/:organisation', registrationPages(deps, kit));
   router.use('/organisations/:organisation', deviceSetupPages(kit, deps));
+  router.use('/organisations/:organisation', devicePages(kit, deps));
   router.use(organisationPages(deps, kit));
   router.use(supervisorPages(deps, kit));
 

@@ -7,7 +7,7 @@ import { PLATFORM_CHOICES } from './platforms';
 
 /** A signed-in owner's devices (issue 7): the list, removing one, a new link for one whose link expired. */
 
-const STATE_WORDS: Record<DeviceState, string> = {
+export const STATE_WORDS: Record<DeviceState, string> = {
   'link-issued': 'Link issued',
   enrolled: 'Enrolled',
   'link-expired': 'Link expired',
@@ -15,14 +15,14 @@ const STATE_WORDS: Record<DeviceState, string> = {
   unenrolled: 'Unenrolled',
 };
 
-const SETTINGS_WORDS: Record<SettingsStatus, string> = {
+export const SETTINGS_WORDS: Record<SettingsStatus, string> = {
   pending: 'Settings are waiting for the device',
   applied: 'Settings applied',
   failed: 'Settings not applied',
 };
 
 /** When what the state says happened, or will: the words after the state's own ("Enrolled on …"). */
-function stateDetail(device: OwnedDevice): SafeHtml | string | undefined {
+export function stateDetail(device: OwnedDevice): SafeHtml | string | undefined {
   switch (device.state) {
     case 'link-issued':
       return device.linkExpiresAt && html`– the link works until ${moment(device.linkExpiresAt)}`;
@@ -107,7 +107,7 @@ ${
 }
 
 /** What removing does to the device itself: a managed one is told to let go of its management profile. */
-function removalWords(device: OwnedDevice): string {
+export function removalWords(device: OwnedDevice): string {
   if (device.state === 'link-issued') return 'Its setup link stops working at once.';
   if (device.state === 'enrolled' && device.settings) {
     return 'It is unenrolled: its management profile, and the settings that came with it, are removed from it the next time it connects.';
