@@ -220,16 +220,22 @@ export function createRegistrationAdmin(deps: ServiceDeps) {
     }
   }
 
-  /** An operator's update, naming the admin; a registration that has ended takes none. */
+  /**
+   * An operator's update, naming the admin; a registration that has ended takes none. An update accepted in a
+   * workflow task that then failed (the run tried to end while a code's mail reported back) was never applied: Temporal
+   * answers FAILED_PRECONDITION, and asking again is safe — the validators judge the run as it now is.
+   */
   const act =
     (update: typeof sendNewCodeUpdate) => async (organisation: Organisation, registrationId: string, by: string) => {
-      try {
-        return await handleOf(organisation, registrationId).executeUpdate(update, { args: [{ by }] });
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) {
-          throw new HttpError('wrong_step', 'This registration has already ended.');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await handleOf(organisation, registrationId).executeUpdate(update, { args: [{ by }] });
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) {
+            throw new HttpError('wrong_step', 'This registration has already ended.');
+          }
+          if (attempt >= 3 || !lostInFailedTask(error)) throw error;
         }
-        throw error;
       }
     };
 
@@ -278,3 +284,15 @@ async function found<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export type RegistrationAdmin = ReturnType<typeof createRegistrationAdmin>;
+
+/** Temporal's answer to an update whose workflow task failed before it was recorded (gRPC FAILED_PRECONDITION). */
+function lostInFailedTask(error: unknown): boolean {
+  for (
+    let cause = error as { code?: unknown; cause?: unknown } | undefined;
+    cause;
+    cause = cause.cause as typeof cause
+  ) {
+    if (cause.code === 9 || /unexpected workflow task failure/i.test(String(cause))) return true;
+  }
+  return false;
+}

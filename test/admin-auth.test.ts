@@ -350,7 +350,9 @@ describe('the admin console’s sign-in (issue 17), in Chromium', function () {
       await signInAdmin(page, manager);
       expect(await page.locator('.account .role').textContent()).to.equal(`(Manager of Org ${ORG_A})`);
       expect(await sectionsOn(page)).to.deep.equal(
-        ['device-setup', 'templates', 'registrations'].map((section) => `/admin/organisations/${ORG_A}/${section}`),
+        ['device-setup', 'templates', 'registrations', 'devices'].map(
+          (section) => `/admin/organisations/${ORG_A}/${section}`,
+        ),
       );
       await expectGoodPage(page, 'admin-home-manager');
       for (const address of [

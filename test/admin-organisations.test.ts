@@ -255,7 +255,7 @@ describe('the admin console’s organisations and manager invitations (issue 17)
 
       // Their own organisation's page, read-only: its managers, no invitations, nothing to change.
       await page.goto(orgPage(ORG_A));
-      expect(await page.locator('h2').allTextContents()).to.deep.equal(['Managers']);
+      expect(await page.locator('h2').allTextContents()).to.deep.equal([`Pages of Org ${ORG_A}`, 'Managers']);
       expect(await itemOf(page, 'Managers', email).count()).to.equal(1);
       expect(await page.locator('form[action^="/admin/organisations"]').count()).to.equal(0);
       await expectGoodPage(page, 'admin-organisation-manager');

@@ -90,7 +90,7 @@ describe('an organisation’s registrations in the admin console (issue 17), in 
       await signInAdmin(page, manager);
       await Promise.all([
         page.waitForNavigation(),
-        page.getByRole('link', { name: 'Registrations and devices' }).click(),
+        page.getByRole('link', { name: 'Registrations', exact: true }).click(),
       ]);
       expect(pathOf(page)).to.equal(LIST);
       const before = await funnelOn(page);

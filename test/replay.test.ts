@@ -13,7 +13,9 @@ import { CODEC_KEYS } from './support/system';
  * (plain payloads, which must still decode), `before-local-steps/` (ordinary step activities, replayed on the
  * `lean-steps-v1` patch's old path), `before-apple-mdm/` (device runs that ended at enrolment for every platform,
  * replayed on the `apple-mdm-v1` patch's old path) and `before-returning-owners/` (device runs without reminders or removal, and
- * registrations whose verification codes were kept before the code rules moved to workflows/codes.ts).
+ * registrations whose verification codes were kept before the code rules moved to workflows/codes.ts) and
+ * `before-admin-console/` (runs before operators' updates, the raced wait for an ended registration and `remove`'s
+ * `{ by }`).
  */
 describe('replay of saved histories', () => {
   const folder = path.join(__dirname, 'histories');
@@ -35,10 +37,13 @@ describe('replay of saved histories', () => {
   ];
   /** Runs that begin with Apple MDM: an enrolled Mac's life under management, to its removal and check-out. */
   const appleKinds = ['managed-device-removed'];
+  /** Runs that begin with the admin console: an operator's new code and end, and invitations to manage an organisation. */
+  const adminKinds = ['registration-ended-by-operator', 'invitation-resent-accepted', 'invitation-withdrawn'];
 
   it('has histories of every workflow kind and ending, from every generation of the workflow code', () => {
     expect(files).to.include.members([
-      ...[...kinds, ...currentKinds, ...appleKinds].map((kind) => `${kind}.json`),
+      ...[...kinds, ...currentKinds, ...appleKinds, ...adminKinds].map((kind) => `${kind}.json`),
+      ...[...kinds, ...currentKinds, ...appleKinds].map((kind) => path.join('before-admin-console', `${kind}.json`)),
       ...[...kinds, ...currentKinds].map((kind) => path.join('before-apple-mdm', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-local-steps', `${kind}.json`)),

@@ -1,7 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { deviceWorkflowId, managedDeviceWorkflowId, passwordResetWorkflowId } from '../../workflows/messages';
+import { createLogger } from '../../lib/logger';
+import { hashPassword } from '../../lib/secrets';
+import { newTotpSecret } from '../../lib/totp';
+import type { ServiceDeps } from '../../services/context';
+import { createInvitations } from '../../services/invitations';
+import {
+  deviceWorkflowId,
+  endRegistrationUpdate,
+  invitationWorkflowId,
+  managedDeviceWorkflowId,
+  passwordResetWorkflowId,
+  sendNewCodeUpdate,
+} from '../../workflows/messages';
 import { SimulatedAppleDevice } from './apple-device';
 import {
   checkInDevice,
@@ -14,13 +26,53 @@ import {
   withDevice,
 } from './flow';
 import { codeIn } from './smtp';
-import { type ApiUnderTest, startSystem, stopSystem, system } from './system';
+import {
+  type ApiUnderTest,
+  CODEC_KEYS,
+  SITE_HELP,
+  SITE_NAME,
+  startSystem,
+  stopSystem,
+  system,
+  TASK_QUEUE,
+  TEST_LIMITS,
+  TEST_OWNER_RULES,
+  TEST_TIMINGS,
+  UI_ORIGIN,
+} from './system';
 
 /** The device of the link checks in as its platform does (a Windows PC through its MDM); a refusal stops the run. */
 async function checkedIn(api: ApiUnderTest, linkToken: string) {
   const answer = await checkInDevice(api, linkToken);
   if (answer.status !== 200) throw new Error(`check-in refused: ${answer.status} ${answer.text}`);
   return answer;
+}
+
+/** The services' dependencies over the test system, as its `startApi` builds them: for services no route is used for. */
+function serviceDeps(): ServiceDeps {
+  const { db, temporal, secrets } = system();
+  return {
+    client: temporal.client,
+    models: db.models,
+    rateLimitStore: db.rateLimitStore,
+    secrets,
+    logger: createLogger('silent'),
+    config: {
+      publicUrl: 'http://app.test',
+      taskQueue: TASK_QUEUE,
+      timings: TEST_TIMINGS,
+      invitationTtlMs: 7 * 86_400_000,
+      owners: TEST_OWNER_RULES,
+      limits: TEST_LIMITS,
+      trustProxy: ['loopback'],
+      registrationsPerMinute: 100_000,
+      scepRequestsPerMinute: 100_000,
+      codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
+      siteName: SITE_NAME,
+      siteHelp: SITE_HELP,
+      devOutbox: false,
+    },
+  };
 }
 
 /**
@@ -149,6 +201,56 @@ async function main() {
     const reset = system().temporal.client.workflow.getHandle(passwordResetWorkflowId('replay', r.email));
     await reset.result();
     await save('password-reset-changed', reset.workflowId);
+
+    // An operator sends a registration a new code, then ends it: each update names who did it.
+    const operator = { by: 'supervisor@replay.test' };
+    const endedByOperator = await register(api, 'replay', uniqueEmail('operator'));
+    await mail.nth(endedByOperator.email, 1);
+    await registrationHandle(endedByOperator).executeUpdate(sendNewCodeUpdate, { args: [operator] });
+    await mail.nth(endedByOperator.email, 2);
+    // The new code's mail activity reported back first: an update that ends the run must not race its completion.
+    await eventually(
+      async () => (await registrationHandle(endedByOperator).describe()).raw.pendingActivities?.length ?? 0,
+      (pending) => pending === 0,
+    );
+    await registrationHandle(endedByOperator).executeUpdate(endRegistrationUpdate, { args: [operator] });
+    await registrationHandle(endedByOperator).result();
+    await save('registration-ended-by-operator', registrationHandle(endedByOperator).workflowId);
+
+    // A manager's invitation sent again, then accepted with the newest link; another one withdrawn.
+    const invitations = createInvitations(serviceDeps());
+    const invited = uniqueEmail('manager');
+    await invitations.invite('replay', invited, operator.by);
+    await mail.nth(invited, 1);
+    const accepted = system().temporal.client.workflow.getHandle(invitationWorkflowId('replay', invited));
+    // Sent again once its first mailing is recorded (while it is under way the invitation answers `busy`).
+    await eventually(
+      async () => (await accepted.describe()).raw.pendingActivities?.length ?? 0,
+      (pending) => pending === 0,
+    );
+    await invitations.resend('replay', invited, operator.by);
+    const [, invitationId, linkToken] =
+      /\/admin\/invitations\/([^/\s]+)\/([A-Za-z0-9_-]+)/.exec((await mail.nth(invited, 2)).text) ?? [];
+    if (!invitationId || !linkToken) throw new Error('no invitation link in the mail');
+    await invitations.accept(decodeURIComponent(invitationId), linkToken, {
+      passwordHash: await hashPassword('a manager passphrase'),
+      totpSecret: newTotpSecret(),
+    });
+    await accepted.result();
+    await save('invitation-resent-accepted', accepted.workflowId);
+
+    const notWanted = uniqueEmail('withdrawn');
+    await invitations.invite('replay', notWanted, operator.by);
+    await mail.nth(notWanted, 1);
+    // Withdrawn, too, once its first mailing is recorded.
+    const withdrawn = system().temporal.client.workflow.getHandle(invitationWorkflowId('replay', notWanted));
+    await eventually(
+      async () => (await withdrawn.describe()).raw.pendingActivities?.length ?? 0,
+      (pending) => pending === 0,
+    );
+    await invitations.withdraw('replay', notWanted, operator.by);
+    await withdrawn.result();
+    await save('invitation-withdrawn', withdrawn.workflowId);
   } finally {
     await stopSystem();
   }

@@ -2,6 +2,7 @@ import type { AdminUser, Organisation } from '../../db/models';
 import type { Invitation } from '../../services/invitations';
 import type { InvitationState } from '../../workflows/messages';
 import { html, type SafeHtml } from '../html';
+import { organisationSections, sectionList } from './admin';
 import { moment, notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
 
@@ -154,6 +155,9 @@ export function organisationPage(input: {
 <div><dt>Slug</dt><dd>${slug}</dd></div>
 <div><dt>Device setup</dt><dd>${setupWords(organisation)}</dd></div>
 </dl>
+<nav aria-labelledby="organisation-sections"><h2 id="organisation-sections">Pages of ${organisation.name}</h2>
+${sectionList(organisationSections(slug))}
+</nav>
 <h2>Managers</h2>
 ${
   input.managers.length

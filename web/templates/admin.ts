@@ -1,5 +1,9 @@
 import type { SignedInAdmin } from '../../services/admins';
 import { html } from '../html';
+import { deviceSetupPath } from './admin-device-setup';
+import { devicesPath } from './admin-devices';
+import { registrationsPath } from './admin-registrations';
+import { templatesPath } from './admin-templates';
 import { notice, type Page } from './document';
 import { button, postForm } from './form';
 
@@ -11,6 +15,24 @@ interface Section {
   about: string;
 }
 
+/** An organisation's own sections: what its manager works on, and a supervisor reaches from its page. */
+export const organisationSections = (slug: string): Section[] => [
+  {
+    href: deviceSetupPath(slug),
+    text: 'Device setup',
+    about: 'Who may register, with which account and device templates, and how many devices.',
+  },
+  { href: templatesPath(slug), text: 'Templates', about: 'The account and device templates.' },
+  { href: registrationsPath(slug), text: 'Registrations', about: 'Who is registering, and how far they got.' },
+  { href: devicesPath(slug), text: 'Devices', about: 'The devices registered, their links and their removal.' },
+];
+
+/** Sections as a list of links, each with what it is for. */
+export const sectionList = (sections: Section[]) =>
+  html`<ul class="admin-sections">${sections.map(
+    (section) => html`<li><a href="${section.href}">${section.text}</a><p class="hint">${section.about}</p></li>`,
+  )}</ul>`;
+
 /** The sections of the console a role may use; a manager's are those of their own organisation. */
 export function sectionsOf({ user, organisation }: SignedInAdmin): Section[] {
   if (user.role === 'supervisor') {
@@ -20,24 +42,15 @@ export function sectionsOf({ user, organisation }: SignedInAdmin): Section[] {
         text: 'Configuration › Platforms',
         about: 'Device setup system-wide, the default organisation, the platforms and the enrolment engines.',
       },
-      { href: '/admin/organisations', text: 'Organisations', about: 'The organisations and their managers.' },
+      {
+        href: '/admin/organisations',
+        text: 'Organisations',
+        about: 'The organisations, their managers and their device setup.',
+      },
       { href: '/admin/tokens', text: 'API tokens', about: 'Tokens for automation, and revoking them.' },
     ];
   }
-  const base = `/admin/organisations/${organisation?.slug}`;
-  return [
-    {
-      href: `${base}/device-setup`,
-      text: 'Device setup',
-      about: 'Who may register, with which account and device templates, and how many devices.',
-    },
-    { href: `${base}/templates`, text: 'Templates', about: 'The account and device templates.' },
-    {
-      href: `${base}/registrations`,
-      text: 'Registrations and devices',
-      about: 'Who is registering, how far they got, and their devices.',
-    },
-  ];
+  return organisation ? organisationSections(organisation.slug) : [];
 }
 
 /** An organisation as the console names it: by name, with the slug its addresses use. */
@@ -70,9 +83,7 @@ export function adminHomePage(input: { admin: SignedInAdmin; notice?: string }):
     title: 'Admin console',
     body: html`${notice(input.notice)}
 <nav aria-label="Sections">
-<ul class="admin-sections">${sectionsOf(input.admin).map(
-      (section) => html`<li><a href="${section.href}">${section.text}</a><p class="hint">${section.about}</p></li>`,
-    )}</ul>
+${sectionList(sectionsOf(input.admin))}
 </nav>`,
   };
 }
