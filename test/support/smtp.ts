@@ -53,6 +53,11 @@ export class MailCatcher {
   }
 
   async start(): Promise<string> {
+    // A sender that dies mid-session (the scale-out test kills a worker) resets its connection: that is the sender's
+    // problem, not the mail server's, which goes on serving the others.
+    this.server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') throw error;
+    });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return `smtp://127.0.0.1:${(this.server.server.address() as AddressInfo).port}`;
   }
