@@ -303,7 +303,8 @@ function listenOnLoopback(port: number): Promise<net.Server> {
   });
 }
 
-async function freeLoopbackPort(): Promise<number> {
+/** A port free on loopback now (another process may take it before it is used: callers bind it soon after). */
+export async function freeLoopbackPort(): Promise<number> {
   const server = await listenOnLoopback(0);
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));

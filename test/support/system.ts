@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -13,7 +13,12 @@ import { createTwilioSms } from '../../activities/sms';
 import { createAuth } from '../../api/auth';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
-import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../../lib/apple-engines';
+import {
+  findAppleEngineBinaries,
+  freeLoopbackPort,
+  type RunningAppleEngines,
+  startAppleEngines,
+} from '../../lib/apple-engines';
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
@@ -83,16 +88,6 @@ export const TEST_DPC = {
   signatureChecksum: '8SOror1Y2GhAohwqREHtIzEBxHMvAsVBkzDJzhWvJ64',
 };
 
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 export const CODEC_KEYS = parseCodecKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
 export const SUPERVISOR_TOKEN = 'supervisor-token-for-tests-only';
 export const UI_ORIGIN = 'http://localhost:8233';
