@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { expect } from 'chai';
 import plist from 'plist';
 import { type DeviceHttpError, type MdmCommand, SimulatedAppleDevice } from './support/apple-device';
-import { eventually, expectError, expectProblemPage, path, withDevice } from './support/flow';
+import { eventually, expectError, expectProblemPage, path, registrationHandle, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
 import { APPLE_KEYS, type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
@@ -46,8 +46,6 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
     for (const device of devices) device.cleanup();
   });
 
-  const registration = (r: { organisation: string; email: string }) =>
-    system().temporal.client.workflow.getHandle(`registration/${r.organisation}/${r.email}`);
   const managed = (deviceId: string) => system().temporal.client.workflow.getHandle(`managed-device/${deviceId}`);
   const record = (deviceId: string) => system().db.models.Device.findByPk(deviceId);
 
@@ -234,7 +232,7 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
         (device) => device?.state === 'enrolled',
       );
       expect(stored?.deviceInfo).to.include({ udid: mac.udid, model: mac.model });
-      expect((await registration(r).result()).step).to.equal('done');
+      expect((await registrationHandle(r).result()).step).to.equal('done');
     });
   });
 
@@ -333,7 +331,7 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
         await system().engines.nanomdm.start();
       }
       expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
-      expect((await registration(r).result()).step).to.equal('done');
+      expect((await registrationHandle(r).result()).step).to.equal('done');
     });
 
     it('our API cannot record a TokenUpdate NanoMDM took: the device retries, through another API process, and it is recorded', async () => {
@@ -351,7 +349,7 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
         // The device tries again later (through whichever process the load balancer picks).
         mdmPayload.CheckInURL = viaApi;
         expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
-        expect((await registration(r).result()).step).to.equal('done');
+        expect((await registrationHandle(r).result()).step).to.equal('done');
       } finally {
         await cutOff.close();
       }
@@ -365,7 +363,7 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       await webhookTarget.pause();
       try {
         expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
-        expect((await registration(r).result()).step).to.equal('done');
+        expect((await registrationHandle(r).result()).step).to.equal('done');
       } finally {
         await webhookTarget.resume();
       }
