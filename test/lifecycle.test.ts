@@ -18,6 +18,7 @@ import {
 import { reportEnrolment } from './support/mdm-events';
 import { codeIn } from './support/smtp';
 import { mdmWebhookSecretOf, system } from './support/system';
+import { runsOf } from './support/visibility';
 
 const profile = { firstName: 'Ada', lastName: 'Lovelace', password: 'a long passphrase' };
 const LINK_EXPIRED = 'This provisioning link has expired. Ask for a new one.';
@@ -149,10 +150,7 @@ describe('registration lifecycle', () => {
       const email = uniqueEmail();
       const [a, b] = await Promise.all([register(api, 'life', email), register(api, 'life', email)]);
       expect(a.id).to.equal(b.id);
-      const runs = [];
-      for await (const run of temporal.client.workflow.list({ query: `WorkflowId = 'registration/life/${email}'` }))
-        runs.push(run);
-      expect(runs).to.have.length(1);
+      expect(await runsOf(temporal.client, `registration/life/${email}`)).to.have.length(1);
     });
 
     it('refuses a second account for an address that already has one', async () => {

@@ -15,6 +15,7 @@ import {
 import { reportEnrolment } from './support/mdm-events';
 import { codeIn, linkIn } from './support/smtp';
 import { mdmWebhookSecretOf, system } from './support/system';
+import { runsOf } from './support/visibility';
 
 describe('a registration, end to end through HTTP', () => {
   before(async () => {
@@ -220,11 +221,6 @@ describe('a registration, end to end through HTTP', () => {
     });
     expect((await api.call('GET', path(first), { token: first.token })).body.step).to.equal('profile');
 
-    const runs = [];
-    for await (const run of system().temporal.client.workflow.list({
-      query: `WorkflowId = 'registration/acme/${first.email}'`,
-    }))
-      runs.push(run);
-    expect(runs).to.have.length(1);
+    expect(await runsOf(system().temporal.client, `registration/acme/${first.email}`)).to.have.length(1);
   });
 });

@@ -12,6 +12,7 @@ import { startDevServer } from '../lib/temporal';
 import { mdmSignature } from './support/mdm-events';
 import { healthy, post, spawnEntry, stop } from './support/processes';
 import { codeIn, MailCatcher } from './support/smtp';
+import { runsOf } from './support/visibility';
 
 /**
  * `npm run test:scale-out`: PostgreSQL from Debian's package on a free loopback port (data in a temporary folder), one
@@ -227,11 +228,10 @@ async function main() {
   // Races across the two API processes.
   const racer = `race.${run}@example.com`;
   const [a, b] = await Promise.all(urls.map((url) => post(`${url}/api/setup/registrations`, { email: racer })));
-  const runs = [];
-  for await (const r of client.workflow.list({ query: `WorkflowId = 'registration/demo/${racer}'` })) runs.push(r);
+  const runs = await runsOf(client, `registration/demo/${racer}`);
   check(
     a?.registrationId === b?.registrationId && runs.length === 1,
-    'one address registered on both APIs at once: one registration',
+    `one address registered on both APIs at once: one registration (${runs.length} run(s))`,
   );
   const { link } = await flowUntilDevice(`link.${run}@example.com`);
   const statuses = await Promise.all(urls.map(async (url) => (await reportEnrolment(url, link)).status));
