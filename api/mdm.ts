@@ -1,4 +1,4 @@
-import express, { type Response, Router } from 'express';
+import express, { type RequestHandler, type Response, Router } from 'express';
 import type { AppleEnrolment, Relayed } from '../services/apple-enrolment';
 import { perAddressLimiter } from '../services/attempts';
 
@@ -6,7 +6,11 @@ import { perAddressLimiter } from '../services/attempts';
  * What Apple devices, the SCEP server and NanoMDM call (`/mdm/…`, outside the JSON API: bodies are property lists and
  * PKCS#7, and answers are passed back as the engines gave them). Refusals use the JSON error shape.
  */
-export function mdmRoutes(apple: AppleEnrolment, { scepRequestsPerMinute }: { scepRequestsPerMinute: number }): Router {
+export function mdmRoutes(
+  apple: AppleEnrolment,
+  { scepRequestsPerMinute }: { scepRequestsPerMinute: number },
+  refusals: RequestHandler,
+): Router {
   const router = Router();
   // Check-ins and SCEP messages are a few kilobytes; a device's command answers (a profile list) can be larger.
   router.use('/mdm', express.raw({ type: () => true, limit: '2mb' }));
@@ -18,8 +22,8 @@ export function mdmRoutes(apple: AppleEnrolment, { scepRequestsPerMinute }: { sc
     contentType: req.get('content-type'),
   });
 
-  router.put('/mdm/checkin', async (req, res) => relay(res, await apple.checkIn(device(req))));
-  router.put('/mdm/connect', async (req, res) => relay(res, await apple.connect(device(req))));
+  router.put('/mdm/checkin', refusals, async (req, res) => relay(res, await apple.checkIn(device(req))));
+  router.put('/mdm/connect', refusals, async (req, res) => relay(res, await apple.connect(device(req))));
 
   // SCEP's operation and message travel in the query string (GET) or the body (POST): both are passed on as they are.
   const scep = async (req: express.Request, res: Response) => {
@@ -38,6 +42,7 @@ export function mdmRoutes(apple: AppleEnrolment, { scepRequestsPerMinute }: { sc
   router.get('/mdm/scep', scepLimit, scep);
   router.post('/mdm/scep', scepLimit, scep);
 
+  // Refusals do not count here: the only caller is the SCEP server, refusing devices' requests (limited as SCEP's).
   router.post('/mdm/scep-verify', async (req, res) => {
     const accepted = await apple.verifyCertificateRequest({
       authorization: req.get('authorization'),
@@ -46,7 +51,7 @@ export function mdmRoutes(apple: AppleEnrolment, { scepRequestsPerMinute }: { sc
     res.status(accepted ? 204 : 403).end();
   });
 
-  router.post('/mdm/webhook', async (req, res) => {
+  router.post('/mdm/webhook', refusals, async (req, res) => {
     await apple.webhook({ signature: req.get('x-hmac-signature'), body: body(req.body) });
     res.status(200).end();
   });

@@ -1,4 +1,5 @@
 import express, { Router } from 'express';
+import { perAddressLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import type { Services } from '../services/index';
 import { createAuth } from './auth';
@@ -17,8 +18,10 @@ export function apiRoutes(
   { registrations, owners, apple, provisioning: links, mdmEvents, settings }: Services,
 ): Router {
   const router = Router();
+  // One count per client address over every machine-facing route, so that probing one route does not reset another.
+  const refusals = perAddressLimiter(deps.config.machineRefusalsPerMinute, 'refused calls', { refusalsOnly: true });
   // The MDMs' signed events first: their signature covers the raw body, which they parse themselves.
-  router.use(mdmEventRoutes(mdmEvents));
+  router.use(mdmEventRoutes(mdmEvents, refusals));
   // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).
   router.use('/api', express.json({ limit: '64kb', strict: true, type: () => true }));
 
@@ -40,8 +43,8 @@ export function apiRoutes(
   );
   router.use('/api/setup', setupRoutes(registrations, deps.config));
   router.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
-  router.use('/api', provisioningRoutes(links));
+  router.use('/api', provisioningRoutes(links, refusals));
   router.use('/api', settingsRoutes(auth, settings));
-  router.use(mdmRoutes(apple, deps.config));
+  router.use(mdmRoutes(apple, deps.config, refusals));
   return router;
 }

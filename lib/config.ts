@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { FlowTimings } from '../workflows/messages';
 import { type CodecKey, newCodecKey, parseCodecKeys } from './codec';
+import type { ProfileSigningSource } from './profile-signing';
 
 /** The one place that reads the environment. Every process (all-in-one, api, worker, tests) builds a Config here. */
 
@@ -97,6 +98,7 @@ const envSchema = z.object({
   MAX_RESENDS: z.coerce.number().int().min(0).default(5),
   REGISTRATIONS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   SCEP_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  MACHINE_REFUSALS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   SEED_DEMO: z.enum(['true', 'false']).default('true'),
   SITE_NAME: z.string().trim().min(1).default('Self-Service Setup'),
   SITE_HELP: z.string().trim().default('Need help? Contact your organisation’s IT support.'),
@@ -112,6 +114,8 @@ const envSchema = z.object({
     .default('com.apple.mgmt.External.self-service-setup'),
   APPLE_PUSH: z.enum(['true', 'false']).default('false'),
   APPLE_SETTINGS_TIMEOUT: duration('1d'),
+  PROFILE_SIGNING_CERTIFICATE: z.string().min(1).optional(),
+  PROFILE_SIGNING_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -144,8 +148,15 @@ export interface AppleRules {
  * or off, with the reason the operator is told.
  */
 export type AppleConfig =
-  | { mode: 'embedded'; keys: AppleKeys; rules: AppleRules }
-  | { mode: 'external'; nanomdmUrl: string; scepUrl: string; keys: AppleKeys; rules: AppleRules }
+  | { mode: 'embedded'; keys: AppleKeys; rules: AppleRules; signing: ProfileSigningSource }
+  | {
+      mode: 'external';
+      nanomdmUrl: string;
+      scepUrl: string;
+      keys: AppleKeys;
+      rules: AppleRules;
+      signing: ProfileSigningSource;
+    }
   | { mode: 'off'; reason: string };
 
 export interface Config {
@@ -180,6 +191,8 @@ export interface Config {
   registrationsPerMinute: number;
   /** SCEP requests one client address may make per minute (a device makes about three). */
   scepRequestsPerMinute: number;
+  /** Refused calls (4xx) of devices, MDMs and engines one client address may make per minute before it must wait. */
+  machineRefusalsPerMinute: number;
   seedDemo: boolean;
   logLevel: string;
   /** Shown on every web page: the site's name (in titles and the header) and a short help text (in the footer). */
@@ -307,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     registrationsPerMinute: e.REGISTRATIONS_PER_MINUTE,
     scepRequestsPerMinute: e.SCEP_REQUESTS_PER_MINUTE,
+    machineRefusalsPerMinute: e.MACHINE_REFUSALS_PER_MINUTE,
     seedDemo: e.SEED_DEMO === 'true',
     logLevel: e.LOG_LEVEL,
     siteName: e.SITE_NAME,
@@ -322,6 +336,7 @@ function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig
     push: e.APPLE_PUSH === 'true',
     settingsTimeoutMs: e.APPLE_SETTINGS_TIMEOUT,
   };
+  const signing = profileSigningOf(e, dataDir);
   const external = [e.NANOMDM_URL, e.NANOMDM_API_KEY, e.NANOMDM_WEBHOOK_KEY, e.SCEP_URL, e.SCEP_VERIFY_KEY];
   if (external.some(Boolean)) {
     if (!external.every(Boolean)) {
@@ -340,6 +355,7 @@ function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig
         scepVerifyKey: e.SCEP_VERIFY_KEY as string,
       },
       rules,
+      signing,
     };
   }
   if (e.TEMPORAL_ADDRESS || e.DATABASE_URL) {
@@ -354,5 +370,16 @@ function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig
       scepVerifyKey: key('scep-verify-key'),
     },
     rules,
+    signing,
   };
+}
+
+/** The operator's certificate (PEM, the chain after it) and key for signing enrolment profiles, or one made here. */
+function profileSigningOf(e: z.infer<typeof envSchema>, dataDir: string): ProfileSigningSource {
+  const { PROFILE_SIGNING_CERTIFICATE: certificateFile, PROFILE_SIGNING_KEY: keyFile } = e;
+  if (certificateFile && keyFile) return { certificateFile, keyFile };
+  if (certificateFile || keyFile) {
+    throw new Error('invalid configuration: set both PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY, or neither');
+  }
+  return { selfSignedIn: dataDir };
 }

@@ -1,4 +1,5 @@
 import type { AppleKeys, AppleRules } from './config';
+import type { ProfileSigner } from './profile-signing';
 
 /** Apple enrolment as it runs: where NanoMDM and the SCEP server answer, the shared keys, and the rules. */
 export interface AppleMdm extends AppleKeys, AppleRules {
@@ -6,6 +7,8 @@ export interface AppleMdm extends AppleKeys, AppleRules {
   nanomdmUrl: string;
   /** The SCEP server's URL (`…/scep`). */
   scepUrl: string;
+  /** Signs the enrolment profiles devices download. */
+  profileSigner: ProfileSigner;
 }
 
 /** NanoMDM could not take a command now (down, or answered with an error): worth trying again. */

@@ -117,5 +117,5 @@ export function provisioningLink(
 export interface EnrolmentPayload {
   contentType: string;
   fileName: string;
-  body: string;
+  body: Buffer;
 }

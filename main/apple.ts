@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { findAppleEngineBinaries, startAppleEngines } from '../lib/apple-engines';
 import type { Config } from '../lib/config';
 import type { AppleMdm } from '../lib/nanomdm';
+import { openProfileSigner, type ProfileSigner, type ProfileSigningSource } from '../lib/profile-signing';
 
 export interface AppleEnrolmentRuntime {
   apple?: AppleMdm;
@@ -25,8 +26,9 @@ export async function openAppleEnrolment(
   const { apple } = config;
   if (apple.mode === 'off') return { off: `Apple enrolment is off: ${apple.reason}.`, stop: nothing };
   if (apple.mode === 'external') {
+    const profileSigner = await openSigner(apple.signing, logger);
     return {
-      apple: { nanomdmUrl: apple.nanomdmUrl, scepUrl: apple.scepUrl, ...apple.keys, ...apple.rules },
+      apple: { nanomdmUrl: apple.nanomdmUrl, scepUrl: apple.scepUrl, ...apple.keys, ...apple.rules, profileSigner },
       stop: nothing,
     };
   }
@@ -38,6 +40,7 @@ export async function openAppleEnrolment(
   }
   const found = findAppleEngineBinaries();
   if ('off' in found) return { off: found.off, stop: nothing };
+  const profileSigner = await openSigner(apple.signing, logger);
   // The engines call this process back on loopback: NanoMDM's webhook, and the SCEP server's challenge check.
   const self = `http://127.0.0.1:${config.port}`;
   const engines = await startAppleEngines({
@@ -50,7 +53,28 @@ export async function openAppleEnrolment(
     log: (line) => logger.debug({ engine: line }, 'apple engine'),
   });
   return {
-    apple: { nanomdmUrl: engines.nanomdmUrl, scepUrl: engines.scepUrl, ...apple.keys, ...apple.rules },
+    apple: { nanomdmUrl: engines.nanomdmUrl, scepUrl: engines.scepUrl, ...apple.keys, ...apple.rules, profileSigner },
     stop: () => engines.stop(),
   };
+}
+
+/** The profile signer, or a start that stops with the reason: a deployment's signing files are its operator's to fix. */
+async function openSigner(source: ProfileSigningSource, logger: Logger): Promise<ProfileSigner> {
+  let signer: ProfileSigner;
+  try {
+    signer = await openProfileSigner(source);
+  } catch (error) {
+    throw new Error(
+      `invalid configuration: PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY: ${(error as Error).message}`,
+    );
+  }
+  if (signer.selfSigned) {
+    logger.warn(
+      { certificate: signer.certificate.subject },
+      'enrolment profiles are signed with a self-signed certificate, which devices show as "Not Verified"; set PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY (say, the TLS certificate of PUBLIC_URL) to have them verified',
+    );
+  } else if (Date.parse(signer.certificate.validTo) < Date.now()) {
+    throw new Error(`invalid configuration: PROFILE_SIGNING_CERTIFICATE expired on ${signer.certificate.validTo}`);
+  }
+  return signer;
 }

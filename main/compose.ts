@@ -100,6 +100,7 @@ export async function startApi({ config, logger, db, temporal, apple }: Base): P
       trustProxy: config.trustProxy,
       registrationsPerMinute: config.registrationsPerMinute,
       scepRequestsPerMinute: config.scepRequestsPerMinute,
+      machineRefusalsPerMinute: config.machineRefusalsPerMinute,
       codec: {
         keys: config.codecKeys,
         uiOrigin: config.temporalUiOrigin,

@@ -104,15 +104,19 @@ export const isWrongCode = (error: unknown) =>
 /**
  * Limits how many requests of a kind one client address makes per minute: registrations, password-reset requests,
  * SCEP requests (each certificate request costs a check in a new process). Codes and resends are limited in the
- * workflows.
+ * workflows. With `refusalsOnly`, only the requests refused for what they are (a 4xx: a bad signature, an unknown
+ * enrolment, a replay) count: a device or MDM that speaks correctly is never slowed, one that probes is.
  */
-export function perAddressLimiter(perMinute: number, what = 'registrations') {
+export function perAddressLimiter(perMinute: number, what = 'registrations', { refusalsOnly = false } = {}) {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     keyGenerator: clientAddress,
     legacyHeaders: false,
+    skipSuccessfulRequests: refusalsOnly,
+    // A 5xx is ours (the caller is asked to try again), not the caller's refusal.
+    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,
     handler: (_req, _res, next) =>
       next(
         new HttpError('too_many_attempts', `Too many ${what} from this address; try again in a minute.`, {

@@ -33,6 +33,8 @@ export interface ServiceDeps {
     registrationsPerMinute: number;
     /** SCEP requests one client address may make per minute. */
     scepRequestsPerMinute: number;
+    /** Refused calls from devices, MDMs and the engines one client address may make per minute. */
+    machineRefusalsPerMinute: number;
     codec: CodecEndpointConfig;
     /** The web pages' site name and help text. */
     siteName: string;

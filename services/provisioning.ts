@@ -46,21 +46,23 @@ export function createProvisioning({ client, models, secrets, config, apple }: S
     return {
       contentType: 'application/x-apple-aspen-config',
       fileName: 'enrolment.mobileconfig',
-      body: enrolmentProfile({
-        enrolmentId,
-        deviceName: device.name,
-        organisationName: organisation?.name ?? config.siteName,
-        scep: {
-          url: `${config.publicUrl}/mdm/scep`,
-          challenge: secrets.scepChallenge(enrolmentId),
-          subject: enrolmentId,
-        },
-        mdm: {
-          serverUrl: `${config.publicUrl}/mdm/connect${query}`,
-          checkInUrl: `${config.publicUrl}/mdm/checkin${query}`,
-          topic: apple.topic,
-        },
-      }),
+      body: await apple.profileSigner.sign(
+        enrolmentProfile({
+          enrolmentId,
+          deviceName: device.name,
+          organisationName: organisation?.name ?? config.siteName,
+          scep: {
+            url: `${config.publicUrl}/mdm/scep`,
+            challenge: secrets.scepChallenge(enrolmentId),
+            subject: enrolmentId,
+          },
+          mdm: {
+            serverUrl: `${config.publicUrl}/mdm/connect${query}`,
+            checkInUrl: `${config.publicUrl}/mdm/checkin${query}`,
+            topic: apple.topic,
+          },
+        }),
+      ),
     };
   };
 

@@ -1,10 +1,21 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import nodePath from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect } from 'chai';
 import plist from 'plist';
-import { type DeviceHttpError, type MdmCommand, SimulatedAppleDevice } from './support/apple-device';
+import { openProfileSigner } from '../lib/profile-signing';
+import {
+  type DeviceHttpError,
+  type MdmCommand,
+  SimulatedAppleDevice,
+  selfSignedIdentity,
+} from './support/apple-device';
 import { eventually, expectError, expectProblemPage, path, registrationHandle, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
+import { verifiedProfile } from './support/signed-profile';
 import { APPLE_KEYS, type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
 const ORG = 'apple-org';
@@ -20,6 +31,64 @@ type Dict = Record<string, unknown>;
 /** A profile's payload of a type (the MDM payload's keys, or the SCEP payload's with its own PayloadContent). */
 const payloadOf = (profile: { PayloadContent: readonly unknown[] }, type: string) =>
   profile.PayloadContent.find((payload) => (payload as Dict).PayloadType === type) as Dict & { PayloadContent: Dict };
+
+/**
+ * An operator's PKI, made with openssl: a root, an intermediate, and a leaf on an ECDSA key (the TLS certificate of the
+ * service's host, say); the chain file holds the leaf and the intermediate, as a web server's does. Another root and
+ * key stand for what is not theirs.
+ */
+async function operatorPki() {
+  const dir = mkdtempSync(nodePath.join(os.tmpdir(), 'operator-pki-'));
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  for (const name of ['root', 'other-root']) {
+    const { keyPem, certificatePem } = await selfSignedIdentity(name, 'basicConstraints=critical,CA:TRUE');
+    writeFileSync(nodePath.join(dir, `${name}.key`), keyPem);
+    writeFileSync(nodePath.join(dir, `${name}.pem`), certificatePem);
+  }
+  const issued = (name: string, issuer: string, key: string[], extensions: string) => {
+    openssl('req', '-new', ...key, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    writeFileSync(nodePath.join(dir, `${name}.ext`), extensions);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${issuer}.pem`,
+      '-CAkey',
+      `${issuer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
+  };
+  issued(
+    'intermediate',
+    'root',
+    ['-newkey', 'rsa:2048'],
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n',
+  );
+  issued(
+    'mdm.example.test',
+    'intermediate',
+    ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+    'keyUsage=critical,digitalSignature\n',
+  );
+  const read = (file: string) => readFileSync(nodePath.join(dir, file), 'utf8');
+  writeFileSync(nodePath.join(dir, 'chain.pem'), read('mdm.example.test.pem') + read('intermediate.pem'));
+  return {
+    chainFile: nodePath.join(dir, 'chain.pem'),
+    leafKeyFile: nodePath.join(dir, 'mdm.example.test.key'),
+    otherKeyFile: nodePath.join(dir, 'other-root.key'),
+    rootPem: read('root.pem'),
+    otherRootPem: read('other-root.pem'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 /** iPhones, iPads and Macs enrol for real (issue 15): the simulated device against NanoMDM and scepserver. */
 describe('Apple enrolment through NanoMDM and SCEP', function () {
@@ -78,7 +147,10 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       const response = await fetch(r.device.provisioningUrl);
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
-      const profile = plist.parse(await response.text()) as { PayloadContent: Dict[] };
+      // Signed with the certificate `npm start` makes when none is configured: it verifies against that certificate.
+      const trusted = system().apple.profileSigner.certificate.toString();
+      const body = Buffer.from(await response.arrayBuffer());
+      const profile = plist.parse(verifiedProfile(body, trusted)) as { PayloadContent: Dict[] };
       const [scep, mdm] = ['com.apple.security.scep', 'com.apple.mdm'].map((type) => payloadOf(profile, type));
       const enrolmentId = system().secrets.enrolmentId(r.device.id, 1);
       expect(scep.PayloadContent.URL).to.equal(`${api.url}/mdm/scep`);
@@ -89,7 +161,38 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       expect(mdm.Topic).to.equal(system().apple.topic);
       expect(mdm).to.include({ SignMessage: true, CheckOutWhenRemoved: true });
       // Downloading again gives the same profile (the same enrolment and challenge).
-      expect(plist.parse(await (await fetch(r.device.provisioningUrl)).text())).to.deep.equal(profile);
+      const again = Buffer.from(await (await fetch(r.device.provisioningUrl)).arrayBuffer());
+      expect(plist.parse(verifiedProfile(again, trusted))).to.deep.equal(profile);
+    });
+
+    it("is signed with the operator's certificate and chain: verified against their root, refused altered or against another", async () => {
+      const pki = await operatorPki();
+      try {
+        const profileSigner = await openProfileSigner({ certificateFile: pki.chainFile, keyFile: pki.leafKeyFile });
+        const operators = await system().startDeviceFacingApi({ apple: { ...system().apple, profileSigner } });
+        const r = await withDevice(operators, ORG, 'ios');
+        const signed = Buffer.from(await (await fetch(r.device.provisioningUrl)).arrayBuffer());
+        const profile = plist.parse(verifiedProfile(signed, pki.rootPem)) as { PayloadContent: Dict[] };
+        expect(payloadOf(profile, 'com.apple.mdm').CheckInURL).to.match(new RegExp(`^${operators.url}/mdm/checkin`));
+        // The profile is one a real device installs: the simulated iPhone enrols with it.
+        const iphone = newDevice();
+        await iphone.enrol(r.device.provisioningUrl);
+        expect((await record(r.device.id))?.state).to.equal('enrolled');
+
+        expect(() => verifiedProfile(signed, pki.otherRootPem)).to.throw(/verif/i);
+        const altered = Buffer.from(signed);
+        const at = altered.indexOf('com.apple.mdm');
+        altered.write('com.apple.mdn', at);
+        expect(() => verifiedProfile(altered, pki.rootPem)).to.throw(/verif|digest/i);
+        // A key that is not the certificate's stops the start instead of signing profiles nothing verifies.
+        let refused: Error | undefined;
+        await openProfileSigner({ certificateFile: pki.chainFile, keyFile: pki.otherKeyFile }).catch((e: Error) => {
+          refused = e;
+        });
+        expect(refused?.message).to.equal('the profile signing key is not the key of its certificate');
+      } finally {
+        pki.cleanup();
+      }
     });
 
     it('the JSON check-in no longer enrols Apple devices', async () => {

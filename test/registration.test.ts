@@ -13,6 +13,7 @@ import {
   withDevice,
 } from './support/flow';
 import { reportEnrolment } from './support/mdm-events';
+import { verifiedProfile } from './support/signed-profile';
 import { codeIn, linkIn } from './support/smtp';
 import { mdmWebhookSecretOf, system } from './support/system';
 import { runsOf } from './support/visibility';
@@ -147,16 +148,18 @@ describe('a registration, end to end through HTTP', () => {
   it('serves a Mac an Apple configuration profile: a SCEP identity, and MDM check-ins through this service', async () => {
     const { api } = system();
     const { linkToken: token, device } = await withDevice(api, 'acme', 'macos');
-    const payload = await api.call('GET', `/provision/${token}`);
+    const payload = await fetch(`${api.url}/provision/${token}`);
     expect(payload.status).to.equal(200);
     expect(payload.headers.get('content-type')).to.match(/^application\/x-apple-aspen-config/);
     const enrolment = encodeURIComponent(system().secrets.enrolmentId(device.id, 1));
-    expect(payload.text)
+    const signed = Buffer.from(await payload.arrayBuffer());
+    const profile = verifiedProfile(signed, system().apple.profileSigner.certificate.toString());
+    expect(profile)
       .to.include('<string>com.apple.security.scep</string>')
       .and.include('<string>com.apple.mdm</string>')
       .and.include(`http://app.test/mdm/checkin?enrolment=${enrolment}`);
     // The link's token opens the profile only; the device never sends it back.
-    expect(payload.text).not.to.include(token);
+    expect(profile).not.to.include(token);
   });
 
   it('sends Android enrolment by SMS through Twilio, and asks for a phone number first', async () => {

@@ -294,8 +294,14 @@ function randomSerialNumber(): string {
   return Array.from(randomBytes(10), (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
-/** A self-signed identity (key and certificate, PEM) made with openssl: not issued by any SCEP CA. */
-export async function selfSignedIdentity(cn = 'forged-device'): Promise<{ keyPem: string; certificatePem: string }> {
+/**
+ * A self-signed identity (key and certificate, PEM) made with openssl: not issued by any SCEP CA. A device's by
+ * default (client authentication); another extension makes it, say, a root (`basicConstraints=critical,CA:TRUE`).
+ */
+export async function selfSignedIdentity(
+  cn = 'forged-device',
+  extension = 'extendedKeyUsage=clientAuth',
+): Promise<{ keyPem: string; certificatePem: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'apple-forged-'));
   try {
     const keyFile = path.join(dir, 'key.pem');
@@ -315,7 +321,7 @@ export async function selfSignedIdentity(cn = 'forged-device'): Promise<{ keyPem
       '-subj',
       `/CN=${cn}`,
       '-addext',
-      'extendedKeyUsage=clientAuth',
+      extension,
     ]);
     if (made.code !== 0) throw new Error(`openssl req: ${made.stderr}`);
     return { keyPem: readFileSync(keyFile, 'utf8'), certificatePem: readFileSync(certFile, 'utf8') };

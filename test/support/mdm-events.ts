@@ -20,6 +20,8 @@ export interface Signing {
   timestamp?: number | string | null;
   /** A signature header of the test's own instead of the right one; `null` leaves it out. */
   signature?: string | null;
+  /** The MDM's address, as a proxy the API trusts forwards it (X-Forwarded-For); this machine's unless given. */
+  from?: string;
 }
 
 /** Posts an event (an object, sent as JSON, or the raw text as it is), signed as `signing` says. */
@@ -28,6 +30,7 @@ export async function postMdmEvent(api: ApiUnderTest, event: unknown, signing: S
   const timestamp = signing.timestamp === undefined ? unixNow() : signing.timestamp;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (timestamp !== null) headers['x-signature-timestamp'] = String(timestamp);
+  if (signing.from) headers['x-forwarded-for'] = signing.from;
   const signature =
     signing.signature !== undefined
       ? signing.signature
@@ -61,9 +64,10 @@ export interface Report {
   enrolmentToken?: string;
   deviceId?: string;
   device?: Record<string, string>;
+  from?: string;
 }
 
-const eventOf = (type: 'enrolled' | 'unenrolled', { secret: _, ...report }: Report) => ({
+const eventOf = (type: 'enrolled' | 'unenrolled', { secret: _, from: __, ...report }: Report) => ({
   id: report.id ?? `evt-${randomUUID()}`,
   type,
   ...report,
@@ -74,9 +78,9 @@ export const reportEnrolment = (api: ApiUnderTest, report: Report & { enrolmentT
   postMdmEvent(
     api,
     eventOf('enrolled', { device: { serialNumber: 'PF-TEST-0001', model: 'Surface Laptop 5' }, ...report }),
-    { secret: report.secret },
+    { secret: report.secret, from: report.from },
   );
 
 /** The MDM reports that a device (by `deviceId` or its link's `enrolmentToken`) left management. */
 export const reportUnenrolment = (api: ApiUnderTest, report: Report) =>
-  postMdmEvent(api, eventOf('unenrolled', report), { secret: report.secret });
+  postMdmEvent(api, eventOf('unenrolled', report), { secret: report.secret, from: report.from });

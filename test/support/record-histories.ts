@@ -67,6 +67,7 @@ function serviceDeps(): ServiceDeps {
       trustProxy: ['loopback'],
       registrationsPerMinute: 100_000,
       scepRequestsPerMinute: 100_000,
+      machineRefusalsPerMinute: 100_000,
       codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
       siteName: SITE_NAME,
       siteHelp: SITE_HELP,

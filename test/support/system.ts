@@ -23,6 +23,7 @@ import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import type { AppleMdm } from '../../lib/nanomdm';
+import { openProfileSigner } from '../../lib/profile-signing';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
@@ -57,6 +58,8 @@ async function startTestAppleEngines(dir: string, apiUrl: string) {
     ...APPLE_KEYS,
     topic: 'com.apple.mgmt.External.self-service-setup-tests',
     push: false,
+    // As `npm start` signs when no certificate is configured: a self-signed one made and kept in the data folder.
+    profileSigner: await openProfileSigner({ selfSignedIn: dir }),
   };
   return { running, apple };
 }
@@ -266,6 +269,7 @@ export class TestSystem {
       host?: string;
       registrationsPerMinute?: number;
       scepRequestsPerMinute?: number;
+      machineRefusalsPerMinute?: number;
       devOutbox?: boolean;
       /** Where this API logs (silent by default); a test that reads the log passes its own. */
       logger?: Logger;
@@ -294,6 +298,7 @@ export class TestSystem {
         trustProxy: overrides.trustProxy ?? ['loopback'],
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
         scepRequestsPerMinute: overrides.scepRequestsPerMinute ?? 100_000,
+        machineRefusalsPerMinute: overrides.machineRefusalsPerMinute ?? 100_000,
         codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
         siteName: SITE_NAME,
         siteHelp: SITE_HELP,
