@@ -7,7 +7,9 @@ import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/po
 import { appleErrorText } from '../lib/apple-errors';
 import { MDM_MANAGED, type ProvisioningLink, smsPhoneFor } from '../lib/platforms';
 import type { device as deviceWorkflow } from '../workflows/device';
+import type { managedDevice as managedDeviceWorkflow } from '../workflows/managed-device';
 import {
+  DEFAULT_SETTINGS_TIMEOUT_MS,
   type DeviceInput,
   type DeviceState,
   deviceLinkUpdate,
@@ -189,18 +191,36 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
      */
     async remove(owner: DeviceOwner, id: string, by?: string): Promise<void> {
       const device = await ownDevice(owner, id);
-      const holder =
-        device.state === 'link-issued'
-          ? deviceWorkflowId(id)
-          : device.state === 'enrolled' && MDM_MANAGED.has(device.platform)
-            ? managedDeviceWorkflowId(id)
-            : undefined;
-      if (holder) {
+      if (device.state === 'enrolled' && MDM_MANAGED.has(device.platform) && device.deviceInfo?.udid) {
+        // Its managed run unenrols it; if an operator ended that run, a new one takes the device over to do so.
+        await client.workflow.executeUpdateWithStart(removeDeviceUpdate, {
+          args: [{ by }],
+          startWorkflowOperation: flowStart<typeof managedDeviceWorkflow>(config.taskQueue, 'managedDevice', {
+            workflowId: managedDeviceWorkflowId(id),
+            args: [
+              {
+                organisation: owner.organisation.slug,
+                email: owner.user.email,
+                deviceId: id,
+                linkNumber: device.linkNumber,
+                settingsTimeoutMs: config.timings.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS,
+                takeOver: true,
+              },
+            ],
+            organisation: owner.organisation.slug,
+            email: owner.user.email,
+            step: 'done',
+            conflict: 'USE_EXISTING',
+          }),
+        });
+        return;
+      }
+      if (device.state === 'link-issued') {
         try {
-          await client.workflow.getHandle(holder).executeUpdate(removeDeviceUpdate, { args: [{ by }] });
+          await client.workflow.getHandle(deviceWorkflowId(id)).executeUpdate(removeDeviceUpdate, { args: [{ by }] });
           return;
         } catch (error) {
-          // The run has just ended (enrolled, expired, or ended by an operator): nothing holds the record any more.
+          // The run has just ended (enrolled or expired): nothing holds the record any more.
           if (!(error instanceof WorkflowNotFoundError)) throw error;
         }
       }

@@ -301,6 +301,33 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       expect((await managed(r.device.id).result()).state).to.equal('removed');
     });
 
+    it('removed after an operator ended its managed run: a new run takes the device over and still sends RemoveProfile', async () => {
+      const r = await iphoneLink();
+      const iphone = newDevice();
+      await iphone.enrol(r.device.provisioningUrl);
+      const installed = await eventually(
+        () => commandsOf(iphone),
+        (received) => received.length > 0,
+      );
+      await eventually(
+        () => record(r.device.id),
+        (device) => device?.settingsStatus === 'applied',
+      );
+      await managed(r.device.id).terminate('an operator repairing it');
+      const token = await ownerSession(r.email);
+      expect((await api.call('DELETE', `/api/me/devices/${r.device.id}`, { token })).status).to.equal(204);
+      expect((await record(r.device.id))?.state).to.equal('removed');
+      // The device gets RemoveProfile alone (its settings were the ended run's business), lets go and checks out.
+      const commands = await commandsOf(iphone);
+      expect(installed.map((command) => command.Command.RequestType)).to.deep.equal(['InstallProfile']);
+      expect(commands.map((command) => command.Command.RequestType)).to.deep.equal(['RemoveProfile']);
+      expect(iphone.enrolled).to.equal(false);
+      expect((await managed(r.device.id).result()).state).to.equal('removed');
+      const stored = await record(r.device.id);
+      expect(stored?.unenrolledAt).to.be.instanceOf(Date);
+      expect(stored?.settingsStatus).to.equal('applied');
+    });
+
     it('removed while NanoMDM is down: the owner is answered at once, RemoveProfile follows once NanoMDM is back', async () => {
       const r = await iphoneLink();
       const iphone = newDevice();

@@ -37,12 +37,14 @@ describe('replay of saved histories', () => {
   ];
   /** Runs that begin with Apple MDM: an enrolled Mac's life under management, to its removal and check-out. */
   const appleKinds = ['managed-device-removed'];
+  /** Runs that begin with a removal taking over a device whose managed run an operator ended. */
+  const takeOverKinds = ['managed-device-taken-over'];
   /** Runs that begin with the admin console: an operator's new code and end, and invitations to manage an organisation. */
   const adminKinds = ['registration-ended-by-operator', 'invitation-resent-accepted', 'invitation-withdrawn'];
 
   it('has histories of every workflow kind and ending, from every generation of the workflow code', () => {
     expect(files).to.include.members([
-      ...[...kinds, ...currentKinds, ...appleKinds, ...adminKinds].map((kind) => `${kind}.json`),
+      ...[...kinds, ...currentKinds, ...appleKinds, ...adminKinds, ...takeOverKinds].map((kind) => `${kind}.json`),
       ...[...kinds, ...currentKinds, ...appleKinds].map((kind) => path.join('before-admin-console', `${kind}.json`)),
       ...[...kinds, ...currentKinds].map((kind) => path.join('before-apple-mdm', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),

@@ -15,6 +15,7 @@ import { managedDevice } from './managed-device';
 import {
   type Actor,
   checkInUpdate,
+  DEFAULT_SETTINGS_TIMEOUT_MS,
   type DeviceInput,
   type DeviceOutcome,
   type DeviceState,
@@ -29,7 +30,6 @@ import { stepActivities } from './util';
 const steps = () => stepActivities<Activities>();
 /** Runs before Apple MDM ended at enrolment for every platform; they replay on that path. */
 export const APPLE_MDM_PATCH = 'apple-mdm-v1';
-const DAY_MS = 86_400_000;
 const { sendProvisioningSms, sendEnrolledMail } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: ['invalid_phone'] },
@@ -154,7 +154,7 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
             email,
             deviceId: device.id,
             linkNumber: device.linkNumber,
-            settingsTimeoutMs: input.settingsTimeoutMs ?? DAY_MS,
+            settingsTimeoutMs: input.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS,
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,

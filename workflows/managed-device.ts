@@ -22,7 +22,8 @@ const mdm = proxyActivities<Activities>({
  * An Apple device's life under management, from its enrolment (started by the device's link run, which then ends) to
  * its end: the device template's settings go to the device (InstallProfile through NanoMDM) and its answer is
  * recorded whenever it comes; then the run waits for the device to leave — removed by its owner or an operator (which
- * sends RemoveProfile), or its management profile removed on the device (CheckOut).
+ * sends RemoveProfile), or its management profile removed on the device (CheckOut). A run an operator ended is taken
+ * over by a new one when the device is removed (`takeOver`), so RemoveProfile is still sent.
  */
 export async function managedDevice(input: ManagedDeviceInput): Promise<DeviceOutcome> {
   const enrolment = { deviceId: input.deviceId, linkNumber: input.linkNumber };
@@ -85,7 +86,7 @@ export async function managedDevice(input: ManagedDeviceInput): Promise<DeviceOu
     },
   );
 
-  const { commandUuid } = await mdm.installSettings(enrolment);
+  const { commandUuid } = input.takeOver ? {} : await mdm.installSettings(enrolment);
   if (commandUuid) {
     const answered = () => settingsResult?.commandUuid === commandUuid;
     if (!(await condition(() => answered() || state !== 'enrolled', timeoutMs))) {

@@ -12,6 +12,9 @@ export const STEPS = ['verify-email', 'profile', 'device', 'provision', 'done', 
 export type Step = (typeof STEPS)[number];
 
 /** Timing rules, fixed for a workflow's whole life at its start. */
+/** How long a managed device's run waits for the device when its timings say nothing (runs before Apple MDM). */
+export const DEFAULT_SETTINGS_TIMEOUT_MS = 86_400_000;
+
 export interface FlowTimings {
   registrationTtlMs: number;
   codeTtlMs: number;
@@ -111,6 +114,11 @@ export interface ManagedDeviceInput {
   linkNumber: number;
   /** How long to wait for the device's answer to the settings command (and for its check-out after a removal). */
   settingsTimeoutMs: number;
+  /**
+   * Started to take over a device whose run an operator ended (its removal must still reach the device): the settings
+   * were that run's business, so this one only waits for the device to leave.
+   */
+  takeOver?: boolean;
 }
 
 export interface DeviceOutcome {

@@ -149,29 +149,49 @@ async function main() {
       checkedIn(ownerApi, device.provisioningUrl.split('/').pop() as string);
     const ended = (id: string) => system().temporal.client.workflow.getHandle(deviceWorkflowId(id)).result();
 
-    // A Mac enrols through MDM, takes its settings, and is removed: RemoveProfile, then its check-out.
-    const mac = await add('macos');
-    const device = new SimulatedAppleDevice({ productName: 'Mac14,7' });
-    try {
-      await device.enrol(mac.provisioningUrl);
-      await ended(mac.id);
-      await save('device-added-enrolled', deviceWorkflowId(mac.id));
-      await eventually(
-        () => device.processCommands(),
-        (commands) => commands.length > 0,
-      );
-      const managed = system().temporal.client.workflow.getHandle(managedDeviceWorkflowId(mac.id));
-      await eventually(
-        async () => (await system().db.models.Device.findByPk(mac.id))?.settingsStatus,
-        (status) => status === 'applied',
-      );
-      await ownerApi.call('DELETE', `/api/me/devices/${mac.id}`, owner);
-      await device.processCommands();
-      await managed.result();
-      await save('managed-device-removed', managed.workflowId);
-    } finally {
-      device.cleanup();
-    }
+    /**
+     * An Apple device of the platform enrols through MDM and takes its settings; `before` runs ahead of its owner's
+     * removal (RemoveProfile, then its check-out), and the managed run's history is saved as `name`.
+     */
+    const managedAndRemoved = async (
+      platform: string,
+      productName: string,
+      name: string,
+      before: (added: { id: string }) => Promise<unknown> = async () => {},
+    ) => {
+      const added = await add(platform);
+      const device = new SimulatedAppleDevice({ productName });
+      try {
+        await device.enrol(added.provisioningUrl);
+        await ended(added.id);
+        await eventually(
+          () => device.processCommands(),
+          (commands) => commands.length > 0,
+        );
+        const managed = system().temporal.client.workflow.getHandle(managedDeviceWorkflowId(added.id));
+        await eventually(
+          async () => (await system().db.models.Device.findByPk(added.id))?.settingsStatus,
+          (status) => status === 'applied',
+        );
+        await before(added);
+        await ownerApi.call('DELETE', `/api/me/devices/${added.id}`, owner);
+        await device.processCommands();
+        await managed.result();
+        await save(name, managed.workflowId);
+      } finally {
+        device.cleanup();
+      }
+    };
+    // A Mac: its link's run, then its managed run to the removal.
+    await managedAndRemoved('macos', 'Mac14,7', 'managed-device-removed', (mac) =>
+      save('device-added-enrolled', deviceWorkflowId(mac.id)),
+    );
+    // An iPhone whose managed run an operator ended: the removal's new run takes it over.
+    await managedAndRemoved('ios', 'iPhone15,2', 'managed-device-taken-over', (iphone) =>
+      system()
+        .temporal.client.workflow.getHandle(managedDeviceWorkflowId(iphone.id))
+        .terminate('an operator repairing it'),
+    );
 
     const windows = await add('windows');
     await ended(windows.id);
