@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { perAddressLimiter } from '../services/attempts';
+import { refusalLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import type { Services } from '../services/index';
 import { createAuth } from './auth';
@@ -19,7 +19,7 @@ export function apiRoutes(
 ): Router {
   const router = Router();
   // One count per client address over every machine-facing route, so that probing one route does not reset another.
-  const refusals = perAddressLimiter(deps.config.machineRefusalsPerMinute, 'refused calls', { refusalsOnly: true });
+  const refusals = refusalLimiter(deps.config.machineRefusalsPerMinute);
   // The MDMs' signed events first: their signature covers the raw body, which they parse themselves.
   router.use(mdmEventRoutes(mdmEvents, refusals));
   // JSON in, whatever the client calls it; bodies are small (a device template's settings are the largest).

@@ -1,7 +1,8 @@
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import {
   type RateLimiterAbstract,
+  RateLimiterMemory,
   RateLimiterPostgres,
   RateLimiterRes,
   RateLimiterSQLite,
@@ -97,6 +98,33 @@ export function createAttemptLimits(store: RateLimitStore) {
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;
 
+/**
+ * Limits the refusals one client address gets per minute on the machine routes (a 4xx: a bad signature, an unknown
+ * link or enrolment, a replay), in this process's memory. A refusal is counted when it is sent, never a call in flight,
+ * so a device or MDM that speaks correctly is not slowed however many calls it makes at once; one that probes waits
+ * out the minute of its first refusal, whatever it sends. A 5xx is ours (the caller is asked to try again), and a 429
+ * is this limit's own: neither counts.
+ */
+export function refusalLimiter(perMinute: number): RequestHandler {
+  const refusals = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  return async (req, res, next) => {
+    const key = clientAddress(req);
+    const seen = await refusals.get(key);
+    if (seen && seen.consumedPoints >= perMinute) {
+      next(
+        new HttpError('too_many_attempts', 'Too many refused calls from this address; try again in a minute.', {
+          retryAfterSeconds: Math.max(1, Math.ceil(seen.msBeforeNext / 1000)),
+        }),
+      );
+      return;
+    }
+    res.on('finish', () => {
+      if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429) void refusals.penalty(key, 1);
+    });
+    next();
+  };
+}
+
 /** A refusal that was a wrong guess at a code (verification or reset): the attempt stays counted. */
 export const isWrongCode = (error: unknown) =>
   ['invalid_code', 'too_many_attempts'].includes(describeError(error)?.code ?? '');
@@ -104,19 +132,15 @@ export const isWrongCode = (error: unknown) =>
 /**
  * Limits how many requests of a kind one client address makes per minute: registrations, password-reset requests,
  * SCEP requests (each certificate request costs a check in a new process). Codes and resends are limited in the
- * workflows. With `refusalsOnly`, only the requests refused for what they are (a 4xx: a bad signature, an unknown
- * enrolment, a replay) count: a device or MDM that speaks correctly is never slowed, one that probes is.
+ * workflows.
  */
-export function perAddressLimiter(perMinute: number, what = 'registrations', { refusalsOnly = false } = {}) {
+export function perAddressLimiter(perMinute: number, what = 'registrations') {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     keyGenerator: clientAddress,
     legacyHeaders: false,
-    skipSuccessfulRequests: refusalsOnly,
-    // A 5xx is ours (the caller is asked to try again), not the caller's refusal.
-    requestWasSuccessful: (_req, res) => res.statusCode < 400 || res.statusCode >= 500,
     handler: (_req, _res, next) =>
       next(
         new HttpError('too_many_attempts', `Too many ${what} from this address; try again in a minute.`, {

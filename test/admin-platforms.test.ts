@@ -159,11 +159,18 @@ describe('Configuration › Platforms and API tokens (issue 17), in Chromium', f
     await visiting(browser, async (page) => {
       await signInAdmin(page, await makeAdmin());
       await page.goto(PLATFORMS);
-      const { nanomdmUrl, scepUrl } = system().apple;
+      const { nanomdmUrl, scepUrl, profileSigner } = system().apple;
       expect(await enginesOn(page)).to.deep.equal([
         `NanoMDM Reachable Asked at ${nanomdmUrl}/version: it answers.`,
         `SCEP server Reachable Asked at ${scepUrl}?operation=GetCACaps: it answers.`,
       ]);
+      // The test system signs as `npm start` does without a configured certificate: with one it made itself.
+      const validUntil = new Date(profileSigner.certificate.validTo).toISOString().slice(0, 10);
+      expect(await page.locator('.profile-signing').textContent()).to.equal(
+        `Enrolment profiles are signed by CN=Self-Service Setup profile signing, valid until ${validUntil}. ` +
+          'This certificate was made by the service itself, so devices show the profiles as “Not Verified”: set ' +
+          'PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY to a certificate they trust (this site’s TLS certificate will do).',
+      );
 
       await system().engines.nanomdm.stop();
       try {
@@ -187,7 +194,7 @@ describe('Configuration › Platforms and API tokens (issue 17), in Chromium', f
         async (page) => {
           await signInAdmin(page, await makeAdmin());
           await page.goto(PLATFORMS);
-          expect(await page.locator('.engine').count()).to.equal(0);
+          expect(await page.locator('.engine, .profile-signing').count()).to.equal(0);
           expect(await page.locator('.engines-off').textContent()).to.include('Apple enrolment is off');
           await expectGoodPage(page, 'admin-platforms-apple-off');
         },

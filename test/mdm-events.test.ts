@@ -337,13 +337,9 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
     it('waits a minute after MACHINE_REFUSALS_PER_MINUTE refusals over every machine route; accepted calls and other callers count nothing', async () => {
       const limited = await system().startApi({ machineRefusalsPerMinute: 3 });
       const [prober, mdm] = ['198.51.100.23', '198.51.100.24'];
-      const enrol = async (from: string) =>
-        reportEnrolment(limited, {
-          organisation: A,
-          secret: secretA,
-          enrolmentToken: (await windowsLink()).linkToken,
-          from,
-        });
+      const report = (enrolmentToken: string, from: string) =>
+        reportEnrolment(limited, { organisation: A, secret: secretA, enrolmentToken, from });
+      const enrol = async (from: string) => report((await windowsLink()).linkToken, from);
       const forged = (from: string) =>
         postMdmEvent(limited, newEvent({ organisation: A, type: 'enrolled', enrolmentToken: 'guess' }), {
           secret: 'whsec_guessed',
@@ -359,8 +355,11 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
         return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
       };
 
-      // An MDM that speaks correctly is never slowed: more accepted events than the limit.
-      for (let i = 0; i < 4; i++) expect((await enrol(mdm)).status).to.equal(200);
+      // An MDM that speaks correctly is never slowed: more accepted events than the limit, all at once.
+      const links = [];
+      for (let i = 0; i < 5; i++) links.push((await windowsLink()).linkToken);
+      const accepted = await Promise.all(links.map((link) => report(link, mdm)));
+      expect(accepted.map((answer) => answer.status)).to.deep.equal([200, 200, 200, 200, 200]);
       // Three refusals, one per kind of machine route: an MDM's event, a DPC's check-in, an Apple device's check-in.
       expectError(await forged(prober), 401, 'invalid_signature');
       expectError(await machineCall('POST', '/api/provision/guess/checkin', prober, '{}'), 404, 'link_not_found');
@@ -369,7 +368,7 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
       // The next call waits, even a correct one, and says so in the contract's shape.
       const slowed = await enrol(prober);
       expectError(slowed, 429, 'too_many_attempts');
-      expect(slowed.headers.get('retry-after')).to.equal('60');
+      expect(Number(slowed.headers.get('retry-after'))).to.be.within(1, 60);
       // Another caller's count is its own: its first refusal is a refusal, and its next event is taken.
       expectError(await forged(mdm), 401, 'invalid_signature');
       expect((await enrol(mdm)).status).to.equal(200);

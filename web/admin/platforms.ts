@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { ServiceDeps } from '../../services/context';
-import { enginesStatus } from '../../services/engines-status';
+import { enginesStatus, profileSigningStatus } from '../../services/engines-status';
 import { createSettings, type Settings } from '../../services/settings';
 import { type SystemSettingsBody, systemSettingsBody } from '../../services/settings-schemas';
 import { csrfToken } from '../csrf';
@@ -54,7 +54,12 @@ export function supervisorPages(deps: ServiceDeps, kit: AdminKit): Router {
       enginesStatus(deps),
     ]);
     const notice = noticeIn(req, NOTICES);
-    kit.showSignedIn(res, platformsPage({ csrf: csrfToken(res), state: form, organisations, engines, notice }), status);
+    const signing = profileSigningStatus(deps);
+    kit.showSignedIn(
+      res,
+      platformsPage({ csrf: csrfToken(res), state: form, organisations, engines, signing, notice }),
+      status,
+    );
   };
 
   const router = Router();

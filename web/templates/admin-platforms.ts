@@ -1,4 +1,4 @@
-import type { EngineStatus } from '../../services/engines-status';
+import type { EngineStatus, ProfileSigningStatus } from '../../services/engines-status';
 import { html } from '../html';
 import { organisationChoices } from './admin';
 import { notice, type Page } from './document';
@@ -30,12 +30,20 @@ const engineState = ({ name, url, reachable, problem }: EngineStatus) =>
 <p class="engine-detail">Asked at <code class="address">${url}</code>: ${reachable ? 'it answers' : (problem ?? 'no answer')}.</p>
 </li>`;
 
+const signingState = ({ subject, validUntil, selfSigned }: ProfileSigningStatus) =>
+  html`<p class="profile-signing">Enrolment profiles are signed by <code>${subject}</code>, valid until ${validUntil}.${
+    selfSigned
+      ? html` This certificate was made by the service itself, so devices show the profiles as “Not Verified”: set <code>PROFILE_SIGNING_CERTIFICATE</code> and <code>PROFILE_SIGNING_KEY</code> to a certificate they trust (this site’s TLS certificate will do).`
+      : ''
+  }</p>`;
+
 export function platformsPage(input: {
   csrf: string;
   state: FormState;
   organisations: Array<{ slug: string; name: string }>;
   /** Empty when Apple enrolment is not set up: there are no engines to ask. */
   engines: EngineStatus[];
+  signing?: ProfileSigningStatus;
   notice?: string;
 }): Page {
   const { state } = input;
@@ -59,7 +67,8 @@ ${button('Save changes')}`,
 ${
   input.engines.length
     ? html`<p>iPhones, iPads and Macs enrol through NanoMDM, with certificates from the SCEP server. Right now:</p>
-<ul class="engines">${input.engines.map(engineState)}</ul>`
+<ul class="engines">${input.engines.map(engineState)}</ul>
+${input.signing ? signingState(input.signing) : ''}`
     : html`<p class="engines-off">Apple enrolment is off: iPhones, iPads and Macs are not offered. A deployment turns it on by naming its NanoMDM and SCEP server (<code>NANOMDM_URL</code>, <code>SCEP_URL</code> and their keys).</p>`
 }
 <p><a href="/admin">Back to the admin home</a></p>`,
