@@ -7,7 +7,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { Organisation } from '../db/models';
 import { endRegistrationUpdate, type Platform, STEPS, type Step, sendNewCodeUpdate } from '../workflows/messages';
-import { REGISTRATION_STEP } from '../workflows/search-attributes';
+import { REGISTRATION_REACHED, REGISTRATION_STEP } from '../workflows/search-attributes';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { opaqueParam } from './schemas';
@@ -26,13 +26,27 @@ export const FUNNEL_DAYS = [7, 30] as const;
  * expired counts only as expired, however far it got, and one whose device link expired (back at `device`) counts as
  * having given its profile but not as having chosen a device.
  */
+/**
+ * Each stage counts the registrations that got at least that far (their furthest step, RegistrationReached), whatever
+ * became of them since: one that verified and then expired counts as verified, and as expired. Runs from before the
+ * furthest step was kept are counted by the step they are at.
+ */
 export const FUNNEL_STAGES = [
-  { key: 'verified', text: 'Verified their address', steps: ['profile', 'device', 'provision', 'done'] },
-  { key: 'profile', text: 'Gave their profile', steps: ['device', 'provision', 'done'] },
-  { key: 'device', text: 'Chose a device', steps: ['provision', 'done'] },
-  { key: 'done', text: 'Done', steps: ['done'] },
-  { key: 'expired', text: 'Expired', steps: ['expired'] },
-] as const satisfies ReadonlyArray<{ key: string; text: string; steps: readonly Step[] }>;
+  { key: 'verified', text: 'Verified their address', reached: ['profile', 'device', 'provision', 'done'] },
+  { key: 'profile', text: 'Gave their profile', reached: ['device', 'provision', 'done'] },
+  { key: 'device', text: 'Chose a device', reached: ['provision', 'done'] },
+  { key: 'done', text: 'Done', reached: ['done'] },
+  { key: 'expired', text: 'Expired', at: ['expired'] },
+] as const satisfies ReadonlyArray<{ key: string; text: string; reached?: readonly Step[]; at?: readonly Step[] }>;
+
+const listOf = (steps: readonly Step[]) => `(${steps.map((step) => `'${step}'`).join(', ')})`;
+
+/** The visibility clause of a stage (the steps are ours: safe inside the query). */
+const stageClause = (stage: (typeof FUNNEL_STAGES)[number]) =>
+  'reached' in stage
+    ? `(${REGISTRATION_REACHED.name} IN ${listOf(stage.reached)} OR (${REGISTRATION_REACHED.name} IS NULL AND ` +
+      `${REGISTRATION_STEP.name} IN ${listOf(stage.reached)}))`
+    : `${REGISTRATION_STEP.name} IN ${listOf(stage.at)}`;
 
 export interface FunnelPeriod {
   days: number;
@@ -93,13 +107,13 @@ export function createRegistrationAdmin(deps: ServiceDeps) {
   /** How many registrations started in each period, and how many of them are at or past each stage. */
   async function funnel(organisation: Organisation, now = new Date()): Promise<FunnelPeriod[]> {
     // The slug passed the slug pattern when it was created, the steps are ours: safe inside the visibility query.
-    const count = async (since: string, steps?: readonly Step[]) => {
+    const count = async (since: string, stage?: (typeof FUNNEL_STAGES)[number]) => {
       const clauses = [
         `WorkflowType = 'registration'`,
         `Organisation = '${organisation.slug}'`,
         `StartTime >= '${since}'`,
       ];
-      if (steps) clauses.push(`${REGISTRATION_STEP.name} IN (${steps.map((step) => `'${step}'`).join(', ')})`);
+      if (stage) clauses.push(stageClause(stage));
       return (await client.workflow.count(clauses.join(' AND '))).count;
     };
     return Promise.all(
@@ -107,7 +121,7 @@ export function createRegistrationAdmin(deps: ServiceDeps) {
         const since = new Date(now.getTime() - days * 86_400_000).toISOString();
         const [started, ...counts] = await Promise.all([
           count(since),
-          ...FUNNEL_STAGES.map((stage) => count(since, stage.steps)),
+          ...FUNNEL_STAGES.map((stage) => count(since, stage)),
         ]);
         return {
           days,

@@ -3,12 +3,14 @@ import type { Browser, Page } from 'playwright-core';
 import { csrfOn, makeAdmin, postAs, signInAdmin, type TestAdmin } from './support/admin';
 import { expectGoodPage, launchBrowser, visiting } from './support/browser';
 import {
+  atDevice,
   checkInDevice,
   eventually,
   expectError,
   path,
   type Registered,
   register,
+  registrationHandle,
   uniqueEmail,
   verified,
 } from './support/flow';
@@ -176,6 +178,39 @@ describe('an organisation’s registrations in the admin console (issue 17), in 
       expect(await page.getByRole('link', { name: 'End this registration' }).count()).to.equal(0);
       await expectGoodPage(page, 'admin-registration-done');
     });
+  });
+
+  it('counts each registration by the furthest step it reached: sent back by an expired link, then expired, it still chose a device', async () => {
+    // This API's registrations expire after 4 s of idleness, and their links after 1 s.
+    const quick = await system().startApi({ timings: { registrationTtlMs: 4_000, linkTtlMs: 1_000 } });
+    try {
+      await visiting(browser, async (page) => {
+        await signInAdmin(page, manager);
+        await page.goto(LIST);
+        const before = await funnelOn(page);
+        const r = await atDevice(quick, ORG);
+        const chosen = await quick.call('POST', path(r, 'devices'), { token: r.token, body: { platform: 'windows' } });
+        expect(chosen.status, chosen.text).to.equal(201);
+        // The link expires: the registration goes back to the device step; then, left alone, it expires.
+        await eventually(
+          async () => (await quick.call('GET', path(r), { token: r.token })).body.step,
+          (step) => step === 'device',
+        );
+        expect(await registrationHandle(r).result()).to.have.property('step', 'expired');
+
+        const plusOne = ['Started', 'Verified their address', 'Gave their profile', 'Chose a device', 'Expired'];
+        const funnel = await funnelWhen(page, (f) => f.Expired?.[0] === (before.Expired?.[0] ?? 0) + 1);
+        for (const stage of [...plusOne, 'Done']) {
+          const more = plusOne.includes(stage) ? 1 : 0;
+          expect(funnel[stage], stage).to.deep.equal([
+            (before[stage]?.[0] ?? 0) + more,
+            (before[stage]?.[1] ?? 0) + more,
+          ]);
+        }
+      });
+    } finally {
+      await quick.close();
+    }
   });
 
   it('“Send a new code” mails one and names who; “End this registration” expires it for the owner; a wrong step is refused on the page', async () => {

@@ -15,7 +15,8 @@ import { CODEC_KEYS } from './support/system';
  * replayed on the `apple-mdm-v1` patch's old path) and `before-returning-owners/` (device runs without reminders or removal, and
  * registrations whose verification codes were kept before the code rules moved to workflows/codes.ts) and
  * `before-admin-console/` (runs before operators' updates, the raced wait for an ended registration and `remove`'s
- * `{ by }`).
+ * `{ by }`) and `before-furthest-step/` (registrations that kept no RegistrationReached, replayed on the
+ * `furthest-step-v1` patch's old path).
  */
 describe('replay of saved histories', () => {
   const folder = path.join(__dirname, 'histories');
@@ -42,9 +43,12 @@ describe('replay of saved histories', () => {
   /** Runs that begin with the admin console: an operator's new code and end, and invitations to manage an organisation. */
   const adminKinds = ['registration-ended-by-operator', 'invitation-resent-accepted', 'invitation-withdrawn'];
 
+  const everyKind = [...kinds, ...currentKinds, ...appleKinds, ...adminKinds, ...takeOverKinds];
+
   it('has histories of every workflow kind and ending, from every generation of the workflow code', () => {
     expect(files).to.include.members([
-      ...[...kinds, ...currentKinds, ...appleKinds, ...adminKinds, ...takeOverKinds].map((kind) => `${kind}.json`),
+      ...everyKind.map((kind) => `${kind}.json`),
+      ...everyKind.map((kind) => path.join('before-furthest-step', `${kind}.json`)),
       ...[...kinds, ...currentKinds, ...appleKinds].map((kind) => path.join('before-admin-console', `${kind}.json`)),
       ...[...kinds, ...currentKinds].map((kind) => path.join('before-apple-mdm', `${kind}.json`)),
       ...kinds.map((kind) => path.join('before-encryption', `${kind}.json`)),

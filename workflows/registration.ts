@@ -25,12 +25,13 @@ import {
   type RegistrationInput,
   registerUpdate,
   resendUpdate,
+  STEPS,
   type Step,
   sendNewCodeUpdate,
   statusQuery,
   verifyUpdate,
 } from './messages';
-import { REGISTRATION_STEP, searchAttributesOf } from './search-attributes';
+import { REGISTRATION_REACHED, REGISTRATION_STEP, searchAttributesOf } from './search-attributes';
 import { constantTimeEqual, LEAN_STEPS_PATCH, stepActivities } from './util';
 
 /**
@@ -43,6 +44,9 @@ const { sendVerificationCode } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+
+/** Runs before it kept no furthest step (RegistrationReached); they replay without one. */
+const FURTHEST_STEP_PATCH = 'furthest-step-v1';
 
 /** More sessions (browsers) than this on one registration is someone hammering it. */
 const MAX_SESSIONS = 20;
@@ -68,8 +72,18 @@ export async function registration({ organisation, email, timings }: Registratio
   const devices: Array<IssuedDevice & { state: DeviceState }> = [];
   let provisioning: Promise<DeviceOutcome> | undefined;
 
+  let reached: Step = 'verify-email';
   const moveTo = (next: Step) => {
     step = next;
+    const further = next !== 'expired' && STEPS.indexOf(next) > STEPS.indexOf(reached);
+    if (further && patched(FURTHEST_STEP_PATCH)) {
+      reached = next;
+      upsertSearchAttributes([
+        { key: REGISTRATION_STEP, value: next },
+        { key: REGISTRATION_REACHED, value: next },
+      ]);
+      return;
+    }
     upsertSearchAttributes([{ key: REGISTRATION_STEP, value: next }]);
   };
   const finished = () => step === 'done' || step === 'expired';

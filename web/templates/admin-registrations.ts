@@ -62,7 +62,7 @@ export function registrationsPage(input: {
     html`<p>Who is registering with ${organisation.name}, and how far they got.</p>
 <h2>Funnel</h2>
 ${funnelTable(input.funnel)}
-<p class="hint">Each registration counts at the step it is at now: one that expired counts only as expired, however far it got.</p>
+<p class="hint">Each stage counts the registrations that got at least that far, whatever became of them since: one that verified its address and then expired counts as verified, and as expired.</p>
 <h2>Find registrations</h2>
 <form method="get" action="${path}" novalidate>
 ${select(state, FILTER_FIELDS.step, [
