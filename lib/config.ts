@@ -8,6 +8,14 @@ import type { ProfileSigningSource } from './profile-signing';
 
 /** The one place that reads the environment. Every process (all-in-one, api, worker, tests) builds a Config here. */
 
+/** A setting the operator must fix: the process stops and says which, in one line (main/run.ts). */
+export class ConfigurationError extends Error {
+  constructor(problem: string) {
+    super(`invalid configuration: ${problem}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
 const durationPattern = /^(\d+)(ms|s|m|h|d)$/;
 const unitMs = {
   ms: 1,
@@ -245,24 +253,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`invalid configuration: ${problems}`);
+    throw new ConfigurationError(problems);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   if (e.TEMPORAL_ADDRESS && !(e.APP_SECRET && e.TEMPORAL_CODEC_KEY)) {
     // Generated secrets would differ between machines: every process of a deployment must share them.
-    throw new Error('invalid configuration: with TEMPORAL_ADDRESS set, APP_SECRET and TEMPORAL_CODEC_KEY are required');
+    throw new ConfigurationError('with TEMPORAL_ADDRESS set, APP_SECRET and TEMPORAL_CODEC_KEY are required');
   }
   if ((e.TEMPORAL_ADDRESS || e.DATABASE_URL) && !e.SMTP_URL) {
     // The local outbox is a convenience of the embedded default; a deployment keeping codes in a table loses mail.
-    throw new Error(
-      'invalid configuration: with TEMPORAL_ADDRESS or DATABASE_URL set (a real deployment), SMTP_URL is required: ' +
+    throw new ConfigurationError(
+      'with TEMPORAL_ADDRESS or DATABASE_URL set (a real deployment), SMTP_URL is required: ' +
         'verification codes, reset codes and links are mailed, never kept in a local outbox',
     );
   }
   const twilioParts = [e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, e.TWILIO_FROM];
   if (twilioParts.some(Boolean) && !twilioParts.every(Boolean)) {
-    throw new Error('invalid configuration: set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none');
+    throw new ConfigurationError('set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM, or none');
   }
   return {
     port: e.PORT,
@@ -340,8 +348,8 @@ function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig
   const external = [e.NANOMDM_URL, e.NANOMDM_API_KEY, e.NANOMDM_WEBHOOK_KEY, e.SCEP_URL, e.SCEP_VERIFY_KEY];
   if (external.some(Boolean)) {
     if (!external.every(Boolean)) {
-      throw new Error(
-        'invalid configuration: set all of NANOMDM_URL, NANOMDM_API_KEY, NANOMDM_WEBHOOK_KEY, SCEP_URL and ' +
+      throw new ConfigurationError(
+        'set all of NANOMDM_URL, NANOMDM_API_KEY, NANOMDM_WEBHOOK_KEY, SCEP_URL and ' +
           'SCEP_VERIFY_KEY (your NanoMDM and SCEP server), or none',
       );
     }
@@ -379,7 +387,7 @@ function profileSigningOf(e: z.infer<typeof envSchema>, dataDir: string): Profil
   const { PROFILE_SIGNING_CERTIFICATE: certificateFile, PROFILE_SIGNING_KEY: keyFile } = e;
   if (certificateFile && keyFile) return { certificateFile, keyFile };
   if (certificateFile || keyFile) {
-    throw new Error('invalid configuration: set both PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY, or neither');
+    throw new ConfigurationError('set both PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY, or neither');
   }
   return { selfSignedIn: dataDir };
 }

@@ -1,4 +1,5 @@
 import { closeServer, openBase, startApi, startWorker, stopOnSignal } from './compose';
+import { runMain } from './run';
 
 /** `npm start`: the whole system in one process — Temporal dev server (unless TEMPORAL_ADDRESS), worker, API. */
 async function main() {
@@ -36,7 +37,4 @@ async function main() {
   await running;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

@@ -1,4 +1,5 @@
 import { closeServer, openBase, startApi, stopOnSignal } from './compose';
+import { runMain } from './run';
 
 /** API only (scale-out): stateless; run as many as you like behind a load balancer. */
 async function main() {
@@ -13,7 +14,4 @@ async function main() {
   base.logger.info(`API listening on port ${base.config.port}, Temporal at ${base.temporal.address}`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { findAppleEngineBinaries, startAppleEngines } from '../lib/apple-engines';
-import type { Config } from '../lib/config';
+import { type Config, ConfigurationError } from '../lib/config';
 import type { AppleMdm } from '../lib/nanomdm';
 import { openProfileSigner, type ProfileSigner, type ProfileSigningSource } from '../lib/profile-signing';
 
@@ -64,9 +64,7 @@ async function openSigner(source: ProfileSigningSource, logger: Logger): Promise
   try {
     signer = await openProfileSigner(source);
   } catch (error) {
-    throw new Error(
-      `invalid configuration: PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY: ${(error as Error).message}`,
-    );
+    throw new ConfigurationError(`PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY: ${(error as Error).message}`);
   }
   if (signer.selfSigned) {
     logger.warn(
@@ -74,7 +72,7 @@ async function openSigner(source: ProfileSigningSource, logger: Logger): Promise
       'enrolment profiles are signed with a self-signed certificate, which devices show as "Not Verified"; set PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY (say, the TLS certificate of PUBLIC_URL) to have them verified',
     );
   } else if (Date.parse(signer.certificate.validTo) < Date.now()) {
-    throw new Error(`invalid configuration: PROFILE_SIGNING_CERTIFICATE expired on ${signer.certificate.validTo}`);
+    throw new ConfigurationError(`PROFILE_SIGNING_CERTIFICATE expired on ${signer.certificate.validTo}`);
   }
   return signer;
 }

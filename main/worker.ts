@@ -1,4 +1,5 @@
 import { openBase, startWorker, stopOnSignal } from './compose';
+import { runMain } from './run';
 
 /** Worker only (scale-out): runs registration and device workflows and their activities. */
 async function main() {
@@ -17,7 +18,4 @@ async function main() {
   await running;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);

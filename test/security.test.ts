@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,25 @@ describe('security hardening', () => {
         loadConfig({ TEMPORAL_ADDRESS: 'temporal.example:7233', SMTP_URL: 'smtp://mail.example', ...secrets }).smtpUrl,
       ).to.equal('smtp://mail.example');
     });
+  });
+
+  it('a process with a setting to fix stops and names it in one line, with no stack', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bad-config-'));
+    try {
+      for (const entry of ['api.ts', 'worker.ts', 'all-in-one.ts']) {
+        const started = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'main', entry)], {
+          env: { PATH: process.env.PATH, DATA_DIR: dataDir, PROFILE_SIGNING_KEY: join(dataDir, 'key.pem') },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(started.status, entry).to.equal(1);
+        expect(started.stderr, entry).to.equal(
+          'invalid configuration: set both PROFILE_SIGNING_CERTIFICATE and PROFILE_SIGNING_KEY, or neither\n',
+        );
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses at start a supervisor token the API could never accept as a bearer token', () => {
