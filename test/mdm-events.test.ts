@@ -345,15 +345,8 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
           secret: 'whsec_guessed',
           from,
         });
-      const machineCall = async (method: string, route: string, from: string, body: string) => {
-        const response = await fetch(`${limited.url}${route}`, {
-          method,
-          headers: { 'content-type': 'application/json', 'x-forwarded-for': from },
-          body,
-        });
-        const text = await response.text();
-        return { status: response.status, headers: response.headers, body: JSON.parse(text), text };
-      };
+      const machineCall = (method: string, route: string, from: string, raw: string) =>
+        limited.call(method, route, { raw, headers: { 'x-forwarded-for': from } });
 
       // An MDM that speaks correctly is never slowed: more accepted events than the limit, all at once.
       const links = [];
@@ -365,6 +358,7 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
       expectError(await machineCall('POST', '/api/provision/guess/checkin', prober, '{}'), 404, 'link_not_found');
       const apple = await machineCall('PUT', '/mdm/checkin?enrolment=guess', prober, '<plist/>');
       expect(apple.status, apple.text).to.be.within(400, 499);
+      expect(apple.body, apple.text).to.have.nested.property('error.code');
       // The next call waits, even a correct one, and says so in the contract's shape.
       const slowed = await enrol(prober);
       expectError(slowed, 429, 'too_many_attempts');

@@ -28,7 +28,7 @@ export interface Signing {
 export async function postMdmEvent(api: ApiUnderTest, event: unknown, signing: Signing = {}): Promise<HttpAnswer> {
   const body = typeof event === 'string' ? event : JSON.stringify(event);
   const timestamp = signing.timestamp === undefined ? unixNow() : signing.timestamp;
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = {};
   if (timestamp !== null) headers['x-signature-timestamp'] = String(timestamp);
   if (signing.from) headers['x-forwarded-for'] = signing.from;
   const signature =
@@ -38,15 +38,7 @@ export async function postMdmEvent(api: ApiUnderTest, event: unknown, signing: S
         ? null
         : mdmSignature(signing.secret, timestamp ?? '', body);
   if (signature !== null) headers['x-signature'] = signature;
-  const response = await fetch(`${api.url}/api/mdm/events`, { method: 'POST', headers, body });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  return api.call('POST', '/api/mdm/events', { raw: body, headers });
 }
 
 /** Makes (or rotates) the organisation's webhook secret through the settings API and answers it. */

@@ -148,9 +148,9 @@ export class ApiUnderTest {
   async call(
     method: string,
     route: string,
-    options: { body?: unknown; token?: string; raw?: string } = {},
+    options: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> } = {},
   ): Promise<HttpAnswer> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const response = await fetch(`${this.url}${route}`, {
       method,
