@@ -7,7 +7,10 @@ export interface AppleMdm extends AppleKeys, AppleRules {
   nanomdmUrl: string;
   /** The SCEP server's URL (`…/scep`). */
   scepUrl: string;
-  /** Signs the enrolment profiles devices download. */
+}
+
+/** Apple enrolment as the API serves it: the engines, and the signer of the profiles devices download. */
+export interface AppleEnrolmentService extends AppleMdm {
   profileSigner: ProfileSigner;
 }
 

@@ -3,7 +3,7 @@ import { runMain } from './run';
 
 /** `npm start`: the whole system in one process — Temporal dev server (unless TEMPORAL_ADDRESS), worker, API. */
 async function main() {
-  const base = await openBase({ embedded: true });
+  const base = await openBase({ embedded: true, servesApi: true });
   const { config, logger, temporal, db } = base;
   const { worker, running } = await startWorker(base);
   const server = await startApi(base);

@@ -3,7 +3,7 @@ import { runMain } from './run';
 
 /** API only (scale-out): stateless; run as many as you like behind a load balancer. */
 async function main() {
-  const base = await openBase();
+  const base = await openBase({ servesApi: true });
   const server = await startApi(base);
   stopOnSignal(base.logger, [
     () => closeServer(server),

@@ -2,11 +2,13 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { findAppleEngineBinaries, startAppleEngines } from '../lib/apple-engines';
 import { type Config, ConfigurationError } from '../lib/config';
-import type { AppleMdm } from '../lib/nanomdm';
+import type { AppleEnrolmentService, AppleMdm } from '../lib/nanomdm';
 import { openProfileSigner, type ProfileSigner, type ProfileSigningSource } from '../lib/profile-signing';
 
 export interface AppleEnrolmentRuntime {
   apple?: AppleMdm;
+  /** The signer of enrolment profiles, opened only in a process that serves them (the API's). */
+  profileSigner?: ProfileSigner;
   /** Why iOS and macOS are not offered, for the operator. */
   off?: string;
   stop(): Promise<void>;
@@ -20,15 +22,17 @@ export interface AppleEnrolmentRuntime {
 export async function openAppleEnrolment(
   config: Config,
   logger: Logger,
-  { mayStartEngines }: { mayStartEngines: boolean },
+  { mayStartEngines, signsProfiles }: { mayStartEngines: boolean; signsProfiles: boolean },
 ): Promise<AppleEnrolmentRuntime> {
   const nothing = async () => {};
   const { apple } = config;
   if (apple.mode === 'off') return { off: `Apple enrolment is off: ${apple.reason}.`, stop: nothing };
+  // Before any engine starts: a signing file to fix stops the process with nothing left running.
+  const signer = () => (signsProfiles ? openSigner(apple.signing, logger) : undefined);
   if (apple.mode === 'external') {
-    const profileSigner = await openSigner(apple.signing, logger);
     return {
-      apple: { nanomdmUrl: apple.nanomdmUrl, scepUrl: apple.scepUrl, ...apple.keys, ...apple.rules, profileSigner },
+      apple: { nanomdmUrl: apple.nanomdmUrl, scepUrl: apple.scepUrl, ...apple.keys, ...apple.rules },
+      profileSigner: await signer(),
       stop: nothing,
     };
   }
@@ -40,7 +44,7 @@ export async function openAppleEnrolment(
   }
   const found = findAppleEngineBinaries();
   if ('off' in found) return { off: found.off, stop: nothing };
-  const profileSigner = await openSigner(apple.signing, logger);
+  const profileSigner = await signer();
   // The engines call this process back on loopback: NanoMDM's webhook, and the SCEP server's challenge check.
   const self = `http://127.0.0.1:${config.port}`;
   const engines = await startAppleEngines({
@@ -53,9 +57,17 @@ export async function openAppleEnrolment(
     log: (line) => logger.debug({ engine: line }, 'apple engine'),
   });
   return {
-    apple: { nanomdmUrl: engines.nanomdmUrl, scepUrl: engines.scepUrl, ...apple.keys, ...apple.rules, profileSigner },
+    apple: { nanomdmUrl: engines.nanomdmUrl, scepUrl: engines.scepUrl, ...apple.keys, ...apple.rules },
+    profileSigner,
     stop: () => engines.stop(),
   };
+}
+
+/** Apple enrolment as the API serves it, from a runtime opened to sign profiles. */
+export function servedApple({ apple, profileSigner }: AppleEnrolmentRuntime): AppleEnrolmentService | undefined {
+  if (!apple) return undefined;
+  if (!profileSigner) throw new Error('Apple enrolment was opened without its profile signer (signsProfiles)');
+  return { ...apple, profileSigner };
 }
 
 /** The profile signer, or a start that stops with the reason: a deployment's signing files are its operator's to fix. */

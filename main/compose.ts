@@ -15,7 +15,7 @@ import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
 import { firstSupervisorSetupLink } from '../services/admin-setup';
 import { createApp } from './app';
-import { type AppleEnrolmentRuntime, openAppleEnrolment } from './apple';
+import { type AppleEnrolmentRuntime, openAppleEnrolment, servedApple } from './apple';
 
 /** How the processes are put together from the config: shared by `npm start`, the api and the worker entry points. */
 
@@ -27,8 +27,17 @@ export interface Base {
   apple: AppleEnrolmentRuntime;
 }
 
-/** `embedded`: this process is the whole system (`npm start`) and may start NanoMDM and SCEP itself. */
-export async function openBase({ embedded = false }: { embedded?: boolean } = {}): Promise<Base> {
+/**
+ * `embedded`: this process is the whole system (`npm start`) and may start NanoMDM and SCEP itself. `servesApi`: it
+ * runs the API, which signs the enrolment profiles (a worker never opens the signing files).
+ */
+export async function openBase({
+  embedded = false,
+  servesApi = false,
+}: {
+  embedded?: boolean;
+  servesApi?: boolean;
+} = {}): Promise<Base> {
   // Our own ordered shutdown (stopOnSignal) handles the signals, not the SDK's default handlers.
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -39,7 +48,7 @@ export async function openBase({ embedded = false }: { embedded?: boolean } = {}
     logger.info(`empty database: seeded the demo organisation "${DEMO_ORGANISATION}" with templates`);
   }
   const temporal = await openTemporal(config);
-  const apple = await openAppleEnrolment(config, logger, { mayStartEngines: embedded });
+  const apple = await openAppleEnrolment(config, logger, { mayStartEngines: embedded, signsProfiles: servesApi });
   if (apple.off) logger.warn(`${apple.off} iOS and macOS devices are not offered.`);
   return { config, logger, db, temporal, apple };
 }
@@ -89,7 +98,7 @@ export async function startApi({ config, logger, db, temporal, apple }: Base): P
     rateLimitStore: db.rateLimitStore,
     secrets,
     logger,
-    apple: apple.apple,
+    apple: servedApple(apple),
     config: {
       publicUrl: config.publicUrl,
       taskQueue: config.temporal.taskQueue,

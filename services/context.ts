@@ -4,7 +4,7 @@ import type { RateLimitStore } from '../db';
 import type { Models } from '../db/models';
 import type { CodecEndpointConfig } from '../lib/codec';
 import type { AttemptRules, OwnerRules } from '../lib/config';
-import type { AppleMdm } from '../lib/nanomdm';
+import type { AppleEnrolmentService } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
 import type { FlowTimings } from '../workflows/messages';
 
@@ -17,7 +17,7 @@ export interface ServiceDeps {
   secrets: Secrets;
   logger: Logger;
   /** NanoMDM and the SCEP server, when Apple enrolment (iOS, macOS) is on. */
-  apple?: AppleMdm;
+  apple?: AppleEnrolmentService;
   config: {
     publicUrl: string;
     taskQueue: string;

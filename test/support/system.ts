@@ -22,7 +22,7 @@ import {
 import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
-import type { AppleMdm } from '../../lib/nanomdm';
+import type { AppleEnrolmentService } from '../../lib/nanomdm';
 import { openProfileSigner } from '../../lib/profile-signing';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
@@ -52,7 +52,7 @@ async function startTestAppleEngines(dir: string, apiUrl: string) {
     webhookKey: APPLE_KEYS.webhookKey,
     verifier: { url: `${apiUrl}/mdm/scep-verify`, key: APPLE_KEYS.scepVerifyKey },
   });
-  const apple: AppleMdm = {
+  const apple: AppleEnrolmentService = {
     nanomdmUrl: running.nanomdmUrl,
     scepUrl: running.scepUrl,
     ...APPLE_KEYS,
@@ -202,7 +202,7 @@ export class TestSystem {
   temporal!: TemporalConnections;
   /** NanoMDM and the SCEP server, real, on loopback. */
   engines!: RunningAppleEngines;
-  apple!: AppleMdm;
+  apple!: AppleEnrolmentService;
   activities!: Activities;
   api!: ApiUnderTest;
   private worker!: Worker;
@@ -276,7 +276,7 @@ export class TestSystem {
       /** A port chosen beforehand (the engines call it back); any free one otherwise. */
       port?: number;
       /** Apple enrolment as this API sees it: the test system's engines unless a test turns it off. */
-      apple?: AppleMdm | 'off';
+      apple?: AppleEnrolmentService | 'off';
       /** Another Temporal client (one that reaches no server, say). */
       client?: Client;
     } = {},
