@@ -31,7 +31,8 @@ export function createAttemptLimits(store: RateLimitStore) {
     const options = {
       tableName: 'sign_in_limits',
       tableCreated: true,
-      clearExpiredByTimeout: true,
+      // The store sweeps expired counters itself (db/index.ts): one timer, stopped on close, failures contained.
+      clearExpiredByTimeout: false,
       keyPrefix,
       points,
       duration: Math.ceil(windowMs / 1000),
