@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
@@ -75,16 +76,13 @@ export async function registration({ organisation, email, timings }: Registratio
   let reached: Step = 'verify-email';
   const moveTo = (next: Step) => {
     step = next;
+    const attributes: SearchAttributeUpdatePair[] = [{ key: REGISTRATION_STEP, value: next }];
     const further = next !== 'expired' && STEPS.indexOf(next) > STEPS.indexOf(reached);
     if (further && patched(FURTHEST_STEP_PATCH)) {
       reached = next;
-      upsertSearchAttributes([
-        { key: REGISTRATION_STEP, value: next },
-        { key: REGISTRATION_REACHED, value: next },
-      ]);
-      return;
+      attributes.push({ key: REGISTRATION_REACHED, value: next });
     }
-    upsertSearchAttributes([{ key: REGISTRATION_STEP, value: next }]);
+    upsertSearchAttributes(attributes);
   };
   const finished = () => step === 'done' || step === 'expired';
   const sessionOf = ({ tokenHash }: Caller) => sessions.find((s) => constantTimeEqual(s.tokenHash, tokenHash));
