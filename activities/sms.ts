@@ -1,9 +1,11 @@
+import { UniqueConstraintError } from 'sequelize';
 import twilio from 'twilio';
 import type { Models } from '../db/models';
 import type { TwilioConfig } from '../lib/config';
 import { provisioningUrl } from '../lib/platforms';
-import type { Secrets } from '../lib/secrets';
+import { phoneHashOf, type Secrets } from '../lib/secrets';
 import { domainError } from '../workflows/errors';
+import { workflowRun } from './context';
 import { deliverOnce } from './delivery';
 
 export interface SmsSender {
@@ -42,6 +44,38 @@ export function createOutboxSms(models: Models): SmsSender {
 
 export function createSmsActivities(deps: { models: Models; sms: SmsSender; secrets: Secrets; publicUrl: string }) {
   return {
+    /**
+     * The run's n-th code proving the phone number a device's link is to go to: made here from the run and n (a retry
+     * sends the same code), and only its keyed hash returned. It carries no link: a number nobody proved gets nothing
+     * worth sending to someone else.
+     */
+    async sendPhoneCode(input: { deviceId: string; phone: string; codeNumber: number }) {
+      const { runKey } = workflowRun();
+      const code = deps.secrets.verificationCode(runKey, input.codeNumber);
+      await deliverOnce(deps.models, `phone-code/${runKey}/${input.codeNumber}`, 'sms', () =>
+        deps.sms.send(
+          input.phone,
+          `Your code to confirm this number for device setup: ${code}. If you did not ask for it, ignore this message.`,
+        ),
+      );
+      return { codeHash: deps.secrets.keyedHash('phone-code', code) };
+    },
+
+    /** The owner typed the code: the number is theirs, and its next links go to it at once. */
+    async provePhone(input: { deviceId: string; phone: string }) {
+      const device = await deps.models.Device.findByPk(input.deviceId);
+      if (!device) return;
+      try {
+        await deps.models.ProvenPhone.create({
+          userId: device.userId,
+          phoneHash: phoneHashOf(deps.secrets, input.phone),
+        });
+      } catch (error) {
+        // Proven before (a retry, or the same number on another device at once): nothing more to record.
+        if (!(error instanceof UniqueConstraintError)) throw error;
+      }
+    },
+
     /** Android enrolment: the provisioning link (the registration address) by SMS to the owner's phone. */
     async sendProvisioningSms(input: { deviceId: string; linkNumber: number; phone: string }) {
       const url = provisioningUrl(deps.publicUrl, deps.secrets.linkToken(input.deviceId, input.linkNumber));

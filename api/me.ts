@@ -11,6 +11,7 @@ import {
   passwordResetBody,
   passwordResetConfirmBody,
   phoneBody,
+  phoneCodeBody,
   signInBody,
 } from '../services/schemas';
 import { bearerToken } from './auth';
@@ -58,6 +59,12 @@ export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config:
     const owner = await signedIn(req, res);
     const { phone } = phoneBody.parse(req.body ?? {});
     res.status(201).json({ device: await devices.newLink(owner, deviceId(req), { phone }) });
+  });
+
+  router.post('/me/devices/:id/phone', async (req, res) => {
+    const owner = await signedIn(req, res);
+    const { code } = phoneCodeBody.parse(req.body ?? {});
+    res.json(await devices.provePhone(owner, deviceId(req), code, clientAddress(req)));
   });
 
   router.delete('/me/devices/:id', async (req, res) => {

@@ -7,6 +7,7 @@ import {
   passwordResetBody,
   passwordResetConfirmBody,
   phoneBody,
+  phoneCodeBody,
   profileBody,
   signInBody,
   verifyBody,
@@ -32,6 +33,7 @@ const platform = z.enum(PLATFORMS);
 const timestamp = z.string().describe('ISO 8601 date-time');
 const error = z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string() }) });
 const step = z.strictObject({ step: z.enum(STEPS) });
+const smsState = z.enum(['code-sent', 'link-sent']);
 const provisioningLink = z.strictObject({
   id: z.string(),
   platform,
@@ -50,7 +52,13 @@ const provisioningLink = z.strictObject({
     ])
     .optional()
     .describe("How the device starts enrolling; absent while the organisation's settings for it are missing."),
+  sms: smsState
+    .optional()
+    .describe(
+      'A platform whose link goes by SMS (Android): code-sent when the number is not proven for the account yet (a code went to it; send it to …/phone and the link follows), link-sent when the link went.',
+    ),
 });
+const smsProven = z.strictObject({ sms: z.literal('link-sent') });
 const systemSettings = z.strictObject({
   deviceSetupEnabled: z.boolean(),
   defaultOrganisation: z.string().nullable(),
@@ -162,6 +170,15 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
       responses: { 201: z.strictObject({ device: provisioningLink }), ...ownerErrors },
     },
   },
+  '/api/setup/registrations/{id}/phone': {
+    post: {
+      summary:
+        'Prove the phone number of the device being set up with the code sent to it by SMS; the link then goes there by SMS',
+      auth: 'registration',
+      body: phoneCodeBody,
+      responses: { 200: smsProven, ...ownerErrors },
+    },
+  },
   '/api/provision/{token}/checkin': {
     post: {
       summary:
@@ -216,7 +233,8 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
   },
   '/api/me/devices': {
     post: {
-      summary: 'Add a device: made from the platform template, a provisioning link issued (limit maxDevicesPerOwner)',
+      summary:
+        'Add a device: made from the platform template, a provisioning link issued (limits maxDevicesPerOwner, devices a day, changes a minute, SMS a day)',
       auth: 'owner',
       body: deviceBody,
       responses: { 201: z.strictObject({ device: provisioningLink }), 403: error, ...ownerErrors },
@@ -228,6 +246,15 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
       auth: 'owner',
       body: phoneBody,
       responses: { 201: z.strictObject({ device: provisioningLink }), 403: error, ...ownerErrors },
+    },
+  },
+  '/api/me/devices/{id}/phone': {
+    post: {
+      summary:
+        'Prove the phone number of a device whose link is live with the code sent to it by SMS; the link then goes there by SMS',
+      auth: 'owner',
+      body: phoneCodeBody,
+      responses: { 200: smsProven, ...ownerErrors },
     },
   },
   '/api/me/devices/{id}': {

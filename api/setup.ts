@@ -2,7 +2,14 @@ import { Router } from 'express';
 import { clientAddress, perAddressLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import type { RegistrationService } from '../services/registrations';
-import { createRegistrationBody, deviceBody, emptyBody, profileBody, verifyBody } from '../services/schemas';
+import {
+  createRegistrationBody,
+  deviceBody,
+  emptyBody,
+  phoneCodeBody,
+  profileBody,
+  verifyBody,
+} from '../services/schemas';
 import { bearerToken } from './auth';
 
 /** The device owner's registration API : validation, then the registration service. */
@@ -36,6 +43,11 @@ export function setupRoutes(registrations: RegistrationService, config: ServiceD
   router.post('/registrations/:id/devices', async (req, res) => {
     const choice = deviceBody.parse(req.body ?? {});
     res.status(201).json({ device: await registrations.chooseDevice(id(req.params), bearerToken(req), choice) });
+  });
+
+  router.post('/registrations/:id/phone', async (req, res) => {
+    const { code } = phoneCodeBody.parse(req.body ?? {});
+    res.json(await registrations.provePhone(id(req.params), bearerToken(req), code, clientAddress(req)));
   });
 
   return router;

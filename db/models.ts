@@ -136,6 +136,14 @@ export class RetiredLink extends Model<InferAttributes<RetiredLink>, InferCreati
   declare retiredAt: Date;
 }
 
+/** A mobile number an owner proved with a code sent to it (its keyed hash): only such a number gets links by SMS. */
+export class ProvenPhone extends Model<InferAttributes<ProvenPhone>, InferCreationAttributes<ProvenPhone>> {
+  declare id: CreationOptional<number>;
+  declare userId: number;
+  declare phoneHash: string;
+  declare provenAt: CreationOptional<Date>;
+}
+
 /** A device owner's sign-in; only the keyed hash of its token is kept. Ends on sign-out, idleness, age or reset. */
 export class OwnerSession extends Model<InferAttributes<OwnerSession>, InferCreationAttributes<OwnerSession>> {
   declare id: CreationOptional<number>;
@@ -362,6 +370,15 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('retired_links'),
   );
+  ProvenPhone.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      userId: { type: DataTypes.INTEGER, allowNull: false },
+      phoneHash: { type: DataTypes.STRING(64), allowNull: false },
+      provenAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+    },
+    options('proven_phones'),
+  );
   OwnerSession.init(
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
@@ -431,6 +448,7 @@ export function defineModels(sequelize: Sequelize) {
     OutboxMessage,
     OwnerSession,
     RetiredLink,
+    ProvenPhone,
     AdminUser,
     AdminSession,
     AdminSetupToken,

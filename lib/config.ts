@@ -100,6 +100,11 @@ const envSchema = z.object({
   RESET_ACCOUNT_WINDOW: duration('1h'),
   RESET_FAILURES_PER_ACCOUNT: count(10),
   PASSWORD_HASHING_QUEUE: count(32),
+  SMS_PER_ACCOUNT_PER_DAY: count(10),
+  SMS_PER_NUMBER_PER_DAY: count(5),
+  SMS_PER_ORGANISATION_PER_DAY: count(1000),
+  DEVICES_PER_ACCOUNT_PER_DAY: count(10),
+  DEVICE_CHANGES_PER_MINUTE: count(10),
   TRUST_PROXY: z.string().trim().min(1).default('loopback'),
   RESEND_INTERVAL: duration('30s'),
   MAX_CODE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
@@ -225,7 +230,7 @@ export interface Limit {
 /**
  * Limits on guessing secrets (passwords, verification and reset codes); docs/security.md explains the policy. Per
  * account and client address they are strict; per account alone they only throttle, so an attacker elsewhere cannot
- * lock an owner out.
+ * lock an owner out. And limits on what an owner's requests cost or leave behind: SMS, and devices made and changed.
  */
 export interface AttemptRules {
   signInPerAccountAndAddress: Limit;
@@ -235,6 +240,13 @@ export interface AttemptRules {
   verifyPerOrganisation: Limit;
   resetPerAccountAndAddress: Limit;
   resetPerAccount: Limit;
+  /** SMS sent (phone codes and links) per account, per number and per organisation, in a day: SMS cost money. */
+  smsPerAccount: Limit;
+  smsPerNumber: Limit;
+  smsPerOrganisation: Limit;
+  /** Devices an owner may make in a day, removed ones too; adds, new links and removals per account in a minute. */
+  devicesPerAccount: Limit;
+  deviceChanges: Limit;
   /** Password hashes waiting for a thread at most; past it, 503 with Retry-After. */
   hashingQueue: number;
 }
@@ -323,6 +335,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       verifyPerOrganisation: { points: e.VERIFY_FAILURES_PER_ORGANISATION, windowMs: e.CODE_WINDOW },
       resetPerAccountAndAddress: { points: e.RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.RESET_WINDOW },
       resetPerAccount: { points: e.RESET_FAILURES_PER_ACCOUNT, windowMs: e.RESET_ACCOUNT_WINDOW },
+      smsPerAccount: { points: e.SMS_PER_ACCOUNT_PER_DAY, windowMs: unitMs.d },
+      smsPerNumber: { points: e.SMS_PER_NUMBER_PER_DAY, windowMs: unitMs.d },
+      smsPerOrganisation: { points: e.SMS_PER_ORGANISATION_PER_DAY, windowMs: unitMs.d },
+      devicesPerAccount: { points: e.DEVICES_PER_ACCOUNT_PER_DAY, windowMs: unitMs.d },
+      deviceChanges: { points: e.DEVICE_CHANGES_PER_MINUTE, windowMs: unitMs.m },
       hashingQueue: e.PASSWORD_HASHING_QUEUE,
     },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

@@ -1,5 +1,5 @@
 import { domainError } from '../workflows/errors';
-import type { IssuedDevice, Platform } from '../workflows/messages';
+import type { IssuedDevice, Platform, SmsState } from '../workflows/messages';
 import type { Secrets } from './secrets';
 
 /**
@@ -15,13 +15,14 @@ export const MDM_MANAGED: ReadonlySet<Platform> = new Set<Platform>(['ios', 'mac
 
 /** Platforms whose provisioning link is also sent by SMS: Android's enrolment starts on the phone itself. */
 const LINK_BY_SMS: ReadonlySet<Platform> = new Set<Platform>(['android']);
+export const sendsLinkBySms = (platform: Platform) => LINK_BY_SMS.has(platform);
 
 /**
  * The mobile number a platform's link goes to by SMS: the first one known (typed now, or the account's), or undefined
  * for a platform that sends none; a platform that needs one and has none is refused with `phone_required`.
  */
 export function smsPhoneFor(platform: Platform, ...known: Array<string | null | undefined>): string | undefined {
-  if (!LINK_BY_SMS.has(platform)) return undefined;
+  if (!sendsLinkBySms(platform)) return undefined;
   const phone = known.find((candidate) => candidate);
   if (!phone) throw domainError('phone_required', 'Android setup sends the link by SMS: give a mobile phone number.');
   return phone;
@@ -78,6 +79,8 @@ export interface ProvisioningLink {
   expiresAt: string;
   /** How the device starts enrolling; absent when the organisation's settings for it are missing now. */
   start?: EnrolmentStart;
+  /** A platform whose link goes by SMS: whether a code went first, to prove the number, or the link itself. */
+  sms?: SmsState;
 }
 
 /** The steps for a way of starting (the platform's, when there is no way to start now). */

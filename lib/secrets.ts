@@ -109,3 +109,6 @@ function decrypt(key: Buffer, sealed: string): string | undefined {
     return undefined;
   }
 }
+
+/** A phone number as it is kept and counted: its keyed hash (proven numbers, and the SMS limit per number). */
+export const phoneHashOf = (secrets: Pick<Secrets, 'keyedHash'>, phone: string) => secrets.keyedHash('phone', phone);

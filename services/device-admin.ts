@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { Device, Organisation } from '../db/models';
 import type { ProvisioningLink } from '../lib/platforms';
 import { PLATFORMS } from '../workflows/messages';
+import { createAttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
+import { createDeviceLimits } from './device-limits';
 import { HttpError } from './errors';
 import { createOwnerDevices, type DeviceOwner, describe, type OwnedDevice } from './owner-devices';
 import { createProvisioning } from './provisioning';
@@ -37,7 +39,11 @@ const notFound = () => new HttpError('device_not_found', 'This organisation has 
 export function createDeviceAdmin(deps: ServiceDeps) {
   const { models } = deps;
   const settings = createSettings(deps);
-  const ownerDevices = createOwnerDevices(deps, createProvisioning(deps));
+  const ownerDevices = createOwnerDevices(
+    deps,
+    createProvisioning(deps),
+    createDeviceLimits(deps, createAttemptLimits(deps.rateLimitStore)),
+  );
 
   /** The organisation's device with the id, and its owner; another organisation's is not found. */
   const deviceIn = async (organisation: Organisation, id: string): Promise<{ device: Device; owner: DeviceOwner }> => {

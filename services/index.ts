@@ -1,6 +1,7 @@
 import { createAppleEnrolment } from './apple-enrolment';
 import { createAttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
+import { createDeviceLimits } from './device-limits';
 import { createMdmEvents } from './mdm-events';
 import { createOwnerDevices } from './owner-devices';
 import { createOwnerAccounts } from './owners';
@@ -19,9 +20,13 @@ export function createServices(deps: ServiceDeps) {
     passwords: createPasswordWork(deps.config.limits.hashingQueue),
   };
   const provisioning = createProvisioning(deps);
+  const deviceLimits = createDeviceLimits(deps, guards.attempts);
   return {
-    registrations: createRegistrationService(deps, guards, provisioning),
-    owners: { accounts: createOwnerAccounts(deps, guards), devices: createOwnerDevices(deps, provisioning) },
+    registrations: createRegistrationService(deps, { ...guards, deviceLimits }, provisioning),
+    owners: {
+      accounts: createOwnerAccounts(deps, guards),
+      devices: createOwnerDevices(deps, provisioning, deviceLimits),
+    },
     apple: createAppleEnrolment(deps),
     provisioning,
     mdmEvents: createMdmEvents(deps, provisioning),

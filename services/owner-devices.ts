@@ -5,10 +5,11 @@ import { removeDeviceRecord } from '../db/devices';
 import type { Device } from '../db/models';
 import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/policy';
 import { appleErrorText } from '../lib/apple-errors';
-import { MDM_MANAGED, type ProvisioningLink, smsPhoneFor } from '../lib/platforms';
+import { MDM_MANAGED, type ProvisioningLink, sendsLinkBySms, smsPhoneFor } from '../lib/platforms';
 import type { device as deviceWorkflow } from '../workflows/device';
 import type { managedDevice as managedDeviceWorkflow } from '../workflows/managed-device';
 import {
+  codeRulesOf,
   DEFAULT_SETTINGS_TIMEOUT_MS,
   type DeviceInput,
   type DeviceState,
@@ -21,6 +22,7 @@ import {
   type SettingsStatus,
 } from '../workflows/messages';
 import type { ServiceDeps } from './context';
+import type { DeviceLimits } from './device-limits';
 import { HttpError } from './errors';
 import { flowStart } from './flow-start';
 import type { Owner } from './owners';
@@ -65,7 +67,7 @@ export function describe(device: Device): OwnedDevice {
  * Adding and relinking start the same device workflow a registration starts for its first device; the API only
  * checks what it can answer at once and asks the run for its link, in one round-trip (update-with-start).
  */
-export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning) {
+export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning, limits: DeviceLimits) {
   const { client, models, config } = deps;
   const engines = { apple: Boolean(deps.apple) };
 
@@ -89,6 +91,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
     device: IssuedDevice,
     record: DeviceInput['record'],
     more: Pick<DeviceInput, 'smsPhone' | 'requestedBy'> = {},
+    proveNumber = false,
   ) => {
     const { slug } = owner.organisation;
     try {
@@ -101,6 +104,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
               email: owner.user.email,
               device,
               ...more,
+              phoneCode: proveNumber ? codeRulesOf(config.timings) : undefined,
               record,
               reminderBeforeMs: config.timings.linkReminderMs,
               settingsTimeoutMs: config.timings.settingsTimeoutMs,
@@ -121,6 +125,45 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
     }
   };
 
+  /** The removal itself, once counted. */
+  const removeDevice = async (owner: DeviceOwner, device: Device, by?: string): Promise<void> => {
+    const { id } = device;
+    if (device.state === 'enrolled' && MDM_MANAGED.has(device.platform) && device.deviceInfo?.udid) {
+      // Its managed run unenrols it; if an operator ended that run, a new one takes the device over to do so.
+      await client.workflow.executeUpdateWithStart(removeDeviceUpdate, {
+        args: [{ by }],
+        startWorkflowOperation: flowStart<typeof managedDeviceWorkflow>(config.taskQueue, 'managedDevice', {
+          workflowId: managedDeviceWorkflowId(id),
+          args: [
+            {
+              organisation: owner.organisation.slug,
+              email: owner.user.email,
+              deviceId: id,
+              linkNumber: device.linkNumber,
+              settingsTimeoutMs: config.timings.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS,
+              takeOver: true,
+            },
+          ],
+          organisation: owner.organisation.slug,
+          email: owner.user.email,
+          step: 'done',
+          conflict: 'USE_EXISTING',
+        }),
+      });
+      return;
+    }
+    if (device.state === 'link-issued') {
+      try {
+        await client.workflow.getHandle(deviceWorkflowId(id)).executeUpdate(removeDeviceUpdate, { args: [{ by }] });
+        return;
+      } catch (error) {
+        // The run has just ended (enrolled or expired): nothing holds the record any more.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    }
+    await removeDeviceRecord(models, id);
+  };
+
   return {
     async list(owner: Owner): Promise<OwnedDevice[]> {
       const devices = await models.Device.findAll({ where: { userId: owner.user.id }, order: [['createdAt', 'ASC']] });
@@ -135,7 +178,8 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
     async currentLink(owner: DeviceOwner, id: string): Promise<ProvisioningLink | undefined> {
       const device = await ownDevice(owner, id);
       if (device.stateNow() !== 'link-issued') return undefined;
-      return provisioning.linkOf(device);
+      const link = await provisioning.linkOf(device);
+      return sendsLinkBySms(device.platform) ? { ...link, sms: await limits.smsState(device.id) } : link;
     },
 
     /** The platforms the owner's organisation offers now (none while self-service is off there). */
@@ -151,15 +195,20 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
       const { organisation } = await offeredTemplate(models, owner.organisation.slug, choice.platform, engines);
       await assertRoomForDevice(models, organisation, owner.user.id);
       const smsPhone = smsPhoneFor(choice.platform, choice.phone, owner.user.phone);
-      const link = await startRun(
-        owner,
-        newLinkOf(randomUUID(), choice.platform, 1),
-        { kind: 'create', userId: owner.user.id },
-        { smsPhone },
+      const { result: link, sms } = await limits.counted(
+        { userId: owner.user.id, organisation: organisation.slug, creates: true, phone: smsPhone },
+        (proveNumber) =>
+          startRun(
+            owner,
+            newLinkOf(randomUUID(), choice.platform, 1),
+            { kind: 'create', userId: owner.user.id },
+            { smsPhone },
+            proveNumber,
+          ),
       );
       // The number asked for once is the account's from now on.
       if (choice.phone && !owner.user.phone) await owner.user.update({ phone: choice.phone });
-      return link;
+      return { ...link, sms };
     },
 
     /** `requestedBy`: the operator who asks for the owner, named in the run's input. */
@@ -173,15 +222,26 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
       if (state === 'enrolled') throw new HttpError('wrong_step', 'This device is already enrolled.');
       if (state === 'link-issued') throw new HttpError('wrong_step', 'This device’s link is still valid.');
       const smsPhone = smsPhoneFor(device.platform, choice.phone, owner.user.phone);
-      return startRun(
-        owner,
-        newLinkOf(device.id, device.platform, device.linkNumber + 1),
-        { kind: 'relink' },
-        {
-          smsPhone,
-          requestedBy: choice.requestedBy,
-        },
+      const change = { userId: owner.user.id, organisation: owner.organisation.slug, phone: smsPhone };
+      const { result: link, sms } = await limits.counted(
+        { ...change, byOperator: choice.requestedBy !== undefined },
+        (proveNumber) =>
+          startRun(
+            owner,
+            newLinkOf(device.id, device.platform, device.linkNumber + 1),
+            { kind: 'relink' },
+            { smsPhone, requestedBy: choice.requestedBy },
+            proveNumber,
+          ),
       );
+      return { ...link, sms };
+    },
+
+    /** The code sent to the number of a device whose link is live: the number is proven, and the link goes to it. */
+    async provePhone(owner: Owner, id: string, code: string, address: string) {
+      const device = await ownDevice(owner, id);
+      if (device.stateNow() !== 'link-issued') throw new HttpError('wrong_step', 'This device’s link is not live.');
+      return limits.provePhone(device.id, code, address);
     },
 
     /**
@@ -191,40 +251,8 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
      */
     async remove(owner: DeviceOwner, id: string, by?: string): Promise<void> {
       const device = await ownDevice(owner, id);
-      if (device.state === 'enrolled' && MDM_MANAGED.has(device.platform) && device.deviceInfo?.udid) {
-        // Its managed run unenrols it; if an operator ended that run, a new one takes the device over to do so.
-        await client.workflow.executeUpdateWithStart(removeDeviceUpdate, {
-          args: [{ by }],
-          startWorkflowOperation: flowStart<typeof managedDeviceWorkflow>(config.taskQueue, 'managedDevice', {
-            workflowId: managedDeviceWorkflowId(id),
-            args: [
-              {
-                organisation: owner.organisation.slug,
-                email: owner.user.email,
-                deviceId: id,
-                linkNumber: device.linkNumber,
-                settingsTimeoutMs: config.timings.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS,
-                takeOver: true,
-              },
-            ],
-            organisation: owner.organisation.slug,
-            email: owner.user.email,
-            step: 'done',
-            conflict: 'USE_EXISTING',
-          }),
-        });
-        return;
-      }
-      if (device.state === 'link-issued') {
-        try {
-          await client.workflow.getHandle(deviceWorkflowId(id)).executeUpdate(removeDeviceUpdate, { args: [{ by }] });
-          return;
-        } catch (error) {
-          // The run has just ended (enrolled or expired): nothing holds the record any more.
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        }
-      }
-      await removeDeviceRecord(models, id);
+      const change = { userId: owner.user.id, organisation: owner.organisation.slug, byOperator: by !== undefined };
+      await limits.counted(change, () => removeDevice(owner, device, by));
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
-import type { ProvisioningLink } from '../lib/platforms';
+import { accountOf, assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
+import { type ProvisioningLink, sendsLinkBySms, smsPhoneFor } from '../lib/platforms';
 import { randomToken } from '../lib/secrets';
 import {
   type Caller,
@@ -19,6 +19,7 @@ import {
 import type { registration } from '../workflows/registration';
 import { type AttemptLimits, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
+import type { DeviceLimits } from './device-limits';
 import { HttpError } from './errors';
 import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
@@ -31,7 +32,11 @@ import { opaqueParam } from './schemas';
  */
 export function createRegistrationService(
   { client, models, secrets, config, apple }: ServiceDeps,
-  { attempts, passwords }: { attempts: AttemptLimits; passwords: PasswordWork },
+  {
+    attempts,
+    passwords,
+    deviceLimits,
+  }: { attempts: AttemptLimits; passwords: PasswordWork; deviceLimits: DeviceLimits },
   provisioning: Provisioning,
 ) {
   const verifyPerAddress = attempts.limiter('code-address', config.limits.codesPerAddress);
@@ -95,6 +100,9 @@ export function createRegistrationService(
   const organisationOf = (workflowId: string) => partsOf(workflowId)[0];
 
   const link = (issued: IssuedDevice) => provisioning.link(issued);
+  /** The device being set up now, while its link is live. */
+  const liveDevice = async (registrationId: string, token: string) =>
+    (await view(registrationId, token)).devices.filter(({ state }) => state === 'link-issued').at(-1);
 
   const service = {
     /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */
@@ -178,17 +186,39 @@ export function createRegistrationService(
       );
     },
 
+    /**
+     * The device step: counted like an owner's new device (and its SMS) once the caller and step are known to be right,
+     * so a bogus request spends nobody's limits.
+     */
     async chooseDevice(registrationId: string, token: string, choice: { platform: Platform; phone?: string }) {
-      const answer = await runStep(registrationId, token, (handle, caller) =>
-        handle.executeUpdate(chooseDeviceUpdate, { args: [{ ...caller, ...choice }] }),
+      const { step, organisation, email } = await view(registrationId, token);
+      refuseUnlessAt(step, 'device');
+      const account = await accountOf(models, organisation, email);
+      if (!account) throw new HttpError('wrong_step', 'This registration has no account yet.');
+      const phone = smsPhoneFor(choice.platform, choice.phone, account.phone);
+      const { result, sms } = await deviceLimits.counted(
+        { userId: account.id, organisation, creates: true, phone },
+        (proveNumber) =>
+          runStep(registrationId, token, (handle, caller) =>
+            handle.executeUpdate(chooseDeviceUpdate, { args: [{ ...caller, ...choice, proveNumber }] }),
+          ),
       );
-      return link(answer.device);
+      return { ...(await link(result.device)), sms };
     },
 
     /** The provisioning link of the device being set up now, shown again whenever the owner comes back. */
     async currentLink(registrationId: string, token: string): Promise<ProvisioningLink | undefined> {
-      const device = (await view(registrationId, token)).devices.filter(({ state }) => state === 'link-issued').at(-1);
-      return device && link(device);
+      const device = await liveDevice(registrationId, token);
+      if (!device) return undefined;
+      const shown = await link(device);
+      return sendsLinkBySms(device.platform) ? { ...shown, sms: await deviceLimits.smsState(device.id) } : shown;
+    },
+
+    /** The code sent to the phone of the device being set up: the number is proven, and the link goes to it by SMS. */
+    async provePhone(registrationId: string, token: string, code: string, address: string) {
+      const device = await liveDevice(registrationId, token);
+      if (!device) throw new HttpError('wrong_step', 'No device of this registration is waiting for its link.');
+      return deviceLimits.provePhone(device.id, code, address);
     },
   };
   return service;

@@ -50,6 +50,8 @@ const profileStrength = passwordStrength<{ password: unknown; firstName: unknown
 export const profileBody = z.strictObject(profileFields).superRefine(profileStrength);
 export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: phone.optional() });
 export const phoneBody = z.strictObject({ phone: phone.optional() });
+/** The code sent by SMS to prove a device's phone number. */
+export const phoneCodeBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the SMS') });
 /** What an Android device policy app sends at check-in: the device's identifiers (lib/android.ts says which). */
 export const checkInBody = z.strictObject({ deviceInfo: androidCheckInInfo });
 

@@ -1,6 +1,6 @@
 import { condition, log } from '@temporalio/workflow';
 import { domainError } from './errors';
-import type { FlowTimings } from './messages';
+import type { CodeRules } from './messages';
 import { constantTimeEqual } from './util';
 
 const tooManyWrongCodes = () => domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');
@@ -14,10 +14,11 @@ interface Code {
 }
 
 /**
- * The e-mailed codes of one workflow run (verification codes of a registration, reset codes of a password reset):
- * issued through a mail activity that returns only the code's hash, expiring, with wrong guesses and resends limited.
+ * The codes of one workflow run (verification codes of a registration, reset codes of a password reset, the SMS code
+ * that proves a device's phone number): issued through a mail or SMS activity that returns only the code's hash,
+ * expiring, with wrong guesses and resends limited.
  */
-export function mailedCodes(timings: FlowTimings, send: (codeNumber: number) => Promise<{ codeHash: string | null }>) {
+export function mailedCodes(timings: CodeRules, send: (codeNumber: number) => Promise<{ codeHash: string | null }>) {
   let code: Code | undefined;
   let issued = 0;
   let lastIssuedAt = 0;

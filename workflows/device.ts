@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { MDM_MANAGED } from '../lib/platforms';
+import { mailedCodes } from './codes';
 import { domainError, unwrapDomainError } from './errors';
 import { managedDevice } from './managed-device';
 import {
@@ -22,7 +23,10 @@ import {
   deviceLinkUpdate,
   deviceStateQuery,
   managedDeviceWorkflowId,
+  provePhoneUpdate,
   removeDeviceUpdate,
+  type SmsState,
+  smsStateQuery,
 } from './messages';
 import { searchAttributesOf } from './search-attributes';
 import { stepActivities } from './util';
@@ -30,7 +34,9 @@ import { stepActivities } from './util';
 const steps = () => stepActivities<Activities>();
 /** Runs before Apple MDM ended at enrolment for every platform; they replay on that path. */
 export const APPLE_MDM_PATCH = 'apple-mdm-v1';
-const { sendProvisioningSms, sendEnrolledMail } = proxyActivities<Activities>({
+/** Runs before phone numbers were proven sent the link to any number at once; they replay on that path. */
+export const PHONE_PROOF_PATCH = 'phone-proof-v1';
+const { sendProvisioningSms, sendPhoneCode, sendEnrolledMail } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: ['invalid_phone'] },
 });
@@ -51,6 +57,19 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
   let refusal: unknown;
   /** What is writing the record right now: a racing check-in or removal waits or is refused. */
   let writing: 'check-in' | 'removal' | undefined;
+  /** Where the SMS stands; a number not proven for the account is sent a code first (`phoneCode`). */
+  let sms: SmsState | undefined;
+  let phoneCodes: ReturnType<typeof mailedCodes> | undefined;
+  /** A typed code is being checked: a second one at once waits its turn rather than racing it. */
+  let proving = false;
+
+  const sendLinkBySms = (phone: string) => {
+    sms = 'link-sent';
+    // In the background: an SMS outage must not hold up the link the owner already has on screen.
+    void sendProvisioningSms({ deviceId: device.id, linkNumber: device.linkNumber, phone }).catch((error) =>
+      log.warn('provisioning SMS not sent', { error: String(error) }),
+    );
+  };
 
   const writingRecord = async <T>(what: typeof writing, work: () => Promise<T>): Promise<T> => {
     writing = what;
@@ -110,6 +129,33 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
   });
   setHandler(deviceStateQuery, () => state);
 
+  setHandler(
+    provePhoneUpdate,
+    async ({ codeHash }) => {
+      proving = true;
+      try {
+        await (phoneCodes as ReturnType<typeof mailedCodes>).check(codeHash, true);
+        await steps().provePhone({ deviceId: device.id, phone: smsPhone as string });
+        sendLinkBySms(smsPhone as string);
+        return { sms: 'link-sent' as const };
+      } catch (error) {
+        throw unwrapDomainError(error);
+      } finally {
+        proving = false;
+      }
+    },
+    {
+      validator: (_proof) => {
+        if (state !== 'link-issued' || sms !== 'code-sent' || !phoneCodes) {
+          throw domainError('wrong_step', 'No phone number of this device is waiting for its code.');
+        }
+        if (proving) throw domainError('busy', 'A code for this device is being checked; try again.');
+        phoneCodes.assertCheckable();
+      },
+    },
+  );
+  setHandler(smsStateQuery, () => sms);
+
   if (record) {
     try {
       const made =
@@ -124,11 +170,16 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
     }
   }
 
-  if (smsPhone) {
-    // In the background: an SMS outage must not hold up the link the owner already has on screen.
-    void sendProvisioningSms({ deviceId: device.id, linkNumber: device.linkNumber, phone: smsPhone }).catch((error) =>
-      log.warn('provisioning SMS not sent', { error: String(error) }),
+  if (smsPhone && input.phoneCode && patched(PHONE_PROOF_PATCH)) {
+    // A number nobody has proven for this account gets no link under the organisation's name, only a code: the owner
+    // types it where they asked for the device, and the link follows.
+    sms = 'code-sent';
+    phoneCodes = mailedCodes(input.phoneCode, (codeNumber) =>
+      sendPhoneCode({ deviceId: device.id, phone: smsPhone, codeNumber }),
     );
+    phoneCodes.issue();
+  } else if (smsPhone) {
+    sendLinkBySms(smsPhone);
   }
 
   const settled = () => state !== 'link-issued';

@@ -28,6 +28,15 @@ export interface FlowTimings {
   settingsTimeoutMs?: number;
 }
 
+/** The rules of a code sent to prove something (an e-mail address, a phone number): those of the flow's timings. */
+export type CodeRules = Pick<FlowTimings, 'codeTtlMs' | 'maxCodeAttempts' | 'maxResends' | 'resendIntervalMs'>;
+export const codeRulesOf = ({ codeTtlMs, maxCodeAttempts, maxResends, resendIntervalMs }: FlowTimings): CodeRules => ({
+  codeTtlMs,
+  maxCodeAttempts,
+  maxResends,
+  resendIntervalMs,
+});
+
 export interface RegistrationInput {
   organisation: string;
   email: string;
@@ -53,7 +62,15 @@ export interface ProfileArgs extends Caller {
 export interface ChooseDeviceArgs extends Caller {
   platform: Platform;
   phone?: string;
+  /** The SMS number is not proven for the account yet (the API looked): the device's run sends it a code first. */
+  proveNumber?: boolean;
 }
+
+/**
+ * Where the SMS of a device whose link goes by SMS stands: a code went to a number not yet proven for the account,
+ * which the owner types to have the link sent there; or the link itself went.
+ */
+export type SmsState = 'code-sent' | 'link-sent';
 
 /** `unenrolled`: an MDM-managed device that checked out (its management profile was removed on the device). */
 export type DeviceState = 'link-issued' | 'enrolled' | 'link-expired' | 'removed' | 'unenrolled';
@@ -93,6 +110,11 @@ export interface DeviceInput {
   deviceName?: string;
   /** Set when the platform enrols through an SMS with the link (Android). */
   smsPhone?: string;
+  /**
+   * Set when `smsPhone` is not proven for the owner's account yet: a code goes to it first, and the link only once the
+   * owner has typed the code (`provePhone`). Absent in runs before phone numbers were proven.
+   */
+  phoneCode?: CodeRules;
   /**
    * A run a signed-in owner started makes its record first: a new device of that owner, or a new link for one whose
    * link expired. A refusal (limit reached, platform withdrawn) fails the `link` update and ends the run.
@@ -137,6 +159,10 @@ export interface SettingsResult {
 }
 export const settingsResultSignal = defineSignal<[SettingsResult]>('settingsResult');
 export const deviceStateQuery = defineQuery<DeviceState>('deviceState');
+/** The owner's proof of the SMS number: the keyed hash of the code sent to it. The link then goes there by SMS. */
+export const provePhoneUpdate = defineUpdate<{ sms: SmsState }, [{ codeHash: string }]>('provePhone');
+/** Where the run's SMS stands; undefined for a platform that sends none. */
+export const smsStateQuery = defineQuery<SmsState | undefined>('smsState');
 /** The run's link once its record is ready: what the API asks with update-with-start when an owner adds a device. */
 export const deviceLinkUpdate = defineUpdate<{ device: IssuedDevice; deviceName: string }>('link');
 /**

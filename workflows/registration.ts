@@ -12,11 +12,12 @@ import {
 import type { Activities } from '../activities';
 import { smsPhoneFor } from '../lib/platforms';
 import { mailedCodes } from './codes';
-import { device as deviceWorkflow } from './device';
+import { device as deviceWorkflow, PHONE_PROOF_PATCH } from './device';
 import { domainError, unwrapDomainError } from './errors';
 import {
   type Caller,
   chooseDeviceUpdate,
+  codeRulesOf,
   type DeviceOutcome,
   type DeviceState,
   deviceWorkflowId,
@@ -210,7 +211,7 @@ export async function registration({ organisation, email, timings }: Registratio
 
   setHandler(
     chooseDeviceUpdate,
-    ({ platform, phone }) =>
+    ({ platform, phone, proveNumber }) =>
       holding(async () => {
         const { userId } = account as { userId: number };
         const issued: IssuedDevice = {
@@ -220,6 +221,7 @@ export async function registration({ organisation, email, timings }: Registratio
           expiresAt: new Date(Date.now() + timings.linkTtlMs).toISOString(),
         };
         const { name } = await steps().createDevice({ organisation, userId, device: issued });
+        const smsPhone = smsPhoneFor(platform, phone, account?.phone);
         const child = await startChild(deviceWorkflow, {
           workflowId: deviceWorkflowId(issued.id),
           args: [
@@ -228,7 +230,8 @@ export async function registration({ organisation, email, timings }: Registratio
               email,
               device: issued,
               deviceName: name,
-              smsPhone: smsPhoneFor(platform, phone, account?.phone),
+              smsPhone,
+              phoneCode: smsPhone && proveNumber && patched(PHONE_PROOF_PATCH) ? codeRulesOf(timings) : undefined,
               reminderBeforeMs: timings.linkReminderMs,
               settingsTimeoutMs: timings.settingsTimeoutMs,
             },

@@ -127,6 +127,11 @@ export const TEST_LIMITS: AttemptRules = {
   verifyPerOrganisation: minute(10_000),
   resetPerAccountAndAddress: minute(10),
   resetPerAccount: minute(100),
+  smsPerAccount: minute(1_000),
+  smsPerNumber: minute(1_000),
+  smsPerOrganisation: minute(10_000),
+  devicesPerAccount: minute(1_000),
+  deviceChanges: minute(1_000),
   hashingQueue: 32,
 };
 

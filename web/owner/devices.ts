@@ -1,12 +1,13 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { clientAddress } from '../../services/attempts';
 import { describeError, HttpError } from '../../services/errors';
 import type { OwnedDevice } from '../../services/owner-devices';
 import type { Owner } from '../../services/owners';
-import { deviceForm, deviceIdParam, phoneForm } from '../../services/schemas';
+import { deviceForm, deviceIdParam, phoneCodeBody, phoneForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { html } from '../html';
 import { organisationIn, refusalOf } from '../page-kit';
-import { refusalMessage } from '../problems';
+import { CODE_FIELDS, refusalMessage } from '../problems';
 import { devicePage } from '../templates/device';
 import {
   cannotAddPage,
@@ -105,6 +106,17 @@ export function devicePages({ devices, show, signedInPage, answer }: OwnerKit) {
     show(res, await listView(req, res, owner, refusedWith({}, FORM_ERROR, refusalMessage(answer))), answer.status);
   };
 
+  /** A device: its link, QR code and steps while the link is live (with the form for the SMS code), else its state. */
+  const showDevice = async (req: Request, res: Response, owner: Owner, state = blankForm, status = 200) => {
+    const slug = owner.organisation.slug;
+    const id = deviceIdIn(req);
+    const [device, link] = await Promise.all([devices.get(owner, id), devices.currentLink(owner, id)]);
+    if (!link) return show(res, deviceStatusPage({ organisation: slug, device, csrf: csrfToken(res) }), status);
+    const phoneCode = { action: `${devicesOf(slug)}/${id}/phone`, csrf: csrfToken(res), state };
+    const page = await provisionPage({ organisation: slug, link, statusHref: devicesOf(slug), phoneCode });
+    show(res, backToDevices(page, slug), status);
+  };
+
   return {
     list: signedInPage(async (req, res, owner) => show(res, await listView(req, res, owner))),
 
@@ -129,12 +141,19 @@ export function devicePages({ devices, show, signedInPage, answer }: OwnerKit) {
       });
     }),
 
-    device: signedInPage(async (req, res, owner) => {
-      const slug = owner.organisation.slug;
+    device: signedInPage((req, res, owner) => showDevice(req, res, owner)),
+
+    provePhone: signedInPage(async (req, res, owner) => {
       const id = deviceIdIn(req);
-      const [device, link] = await Promise.all([devices.get(owner, id), devices.currentLink(owner, id)]);
-      if (!link) return show(res, deviceStatusPage({ organisation: slug, device, csrf: csrfToken(res) }));
-      show(res, backToDevices(await provisionPage({ organisation: slug, link, statusHref: devicesOf(slug) }), slug));
+      await answer(req, res, {
+        schema: phoneCodeBody,
+        again: (state, status) => showDevice(req, res, owner, state, status),
+        fields: CODE_FIELDS,
+        run: async ({ code }) => {
+          await devices.provePhone(owner, id, code, clientAddress(req));
+          return `${devicesOf(owner.organisation.slug)}/${id}`;
+        },
+      });
     }),
 
     toDevice: (req, res) => res.redirect(303, `${devicesOf(organisationIn(req))}/${deviceIdIn(req)}`),

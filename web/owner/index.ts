@@ -43,6 +43,7 @@ export function ownerPages(services: OwnerServices, deps: ServiceDeps, site: Sit
   router.get('/:organisation/devices/new', devices.showAdd);
   router.post('/:organisation/devices/new', devices.add);
   router.get('/:organisation/devices/:id', devices.device);
+  router.post('/:organisation/devices/:id/phone', devices.provePhone);
   router.get('/:organisation/devices/:id/link', devices.toDevice);
   router.post('/:organisation/devices/:id/link', devices.newLink);
   router.get('/:organisation/devices/:id/remove', devices.showRemove);

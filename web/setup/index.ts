@@ -35,6 +35,7 @@ export function setupPages(registrations: RegistrationService, deps: ServiceDeps
   router.post('/:organisation/resend', verify.resend);
   router.post('/:organisation/profile', steps.profile);
   router.post('/:organisation/device', steps.device);
+  router.post('/:organisation/phone', steps.phone);
   router.post('/:organisation/restart', start.restart);
   router.use((_req, _res, next) => next(new HttpError('not_found', 'There is no page at this address.')));
   router.use(

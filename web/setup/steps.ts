@@ -1,6 +1,8 @@
 import type { RequestHandler } from 'express';
+import { clientAddress } from '../../services/attempts';
 import type { RegistrationService } from '../../services/registrations';
-import { deviceForm, profileForm } from '../../services/schemas';
+import { deviceForm, phoneCodeBody, profileForm } from '../../services/schemas';
+import { CODE_FIELDS } from '../problems';
 import { devicePage } from '../templates/device';
 import { problemPage } from '../templates/problem';
 import { profilePage } from '../templates/profile';
@@ -18,7 +20,7 @@ export const stepViews = (registrations: RegistrationService): Omit<StepViews, '
       state,
       linkExpired: status.devices.at(-1)?.state === 'link-expired',
     }),
-  provision: async ({ organisation, session }) => {
+  provision: async ({ organisation, session, csrf, state }) => {
     const link = await registrations.currentLink(session.registrationId, session.token);
     // The link has expired in the moment since the step was read; the next visit offers the device choice again.
     if (!link) {
@@ -28,7 +30,7 @@ export const stepViews = (registrations: RegistrationService): Omit<StepViews, '
         next: { href: startOf(organisation), text: 'Choose again' },
       });
     }
-    return provisionPage({ organisation, link });
+    return provisionPage({ organisation, link, phoneCode: { action: `${startOf(organisation)}/phone`, csrf, state } });
   },
   done: () => donePage(),
 });
@@ -53,5 +55,11 @@ export function stepPages({ registrations, formAction }: SetupKit) {
         return pathOf(s.organisation, 'provision');
       },
     ),
+
+    /** The code the SMS brought, proving the mobile number; the link then goes to it. */
+    phone: formAction('provision', phoneCodeBody, CODE_FIELDS, async (s, { code }, req) => {
+      await registrations.provePhone(s.registrationId, s.token, code, clientAddress(req));
+      return pathOf(s.organisation, 'provision');
+    }),
   } satisfies Record<string, RequestHandler>;
 }

@@ -2,6 +2,7 @@ import type { EnrolmentStart, ProvisioningLink } from '../../lib/platforms';
 import { html, type SafeHtml } from '../html';
 import { qrCode } from '../qr';
 import { moment, type Page } from './document';
+import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
 import { PLATFORM_CHOICES } from './platforms';
 
 /** The button that starts enrolment on the device itself, where the platform has one besides the link. */
@@ -34,6 +35,32 @@ async function codeToScan(link: ProvisioningLink): Promise<SafeHtml> {
 </figure>`;
 }
 
+const PHONE_CODE: FieldSpec = {
+  name: 'code',
+  label: 'Code from the SMS',
+  hint: 'The 6 digits we sent to your mobile phone',
+  autocomplete: 'one-time-code',
+  inputmode: 'numeric',
+  maxlength: 6,
+};
+
+/** Where the owner types the code that proves their mobile number, and the state of that form. */
+export interface PhoneCodeForm {
+  action: string;
+  csrf: string;
+  state: FormState;
+}
+
+/** What the page says of the SMS: the code to type while the number is not proven, then that the link went. */
+function smsPart(link: ProvisioningLink, form: PhoneCodeForm | undefined): SafeHtml | undefined {
+  if (link.sms === 'link-sent')
+    return html`<p class="notice">We have also sent this link by SMS to your mobile phone.</p>`;
+  if (link.sms !== 'code-sent' || !form) return undefined;
+  return html`<h2>Get the link by SMS</h2>
+<p>We sent a 6-digit code by SMS to your mobile phone. Enter it here to confirm the number is yours, and we send this link there too.</p>
+${postForm(form.action, form.csrf, html`${field(form.state, PHONE_CODE)}${button('Confirm my number')}`)}`;
+}
+
 /**
  * The platform's steps, how to start on the device (a button, or the QR code its set-up wizard scans), its
  * provisioning link (for another device: as a button and a QR code), and its expiry. `statusHref`: where the owner sees
@@ -45,20 +72,24 @@ export async function provisionPage(input: {
   statusHref?: string;
   /** The page the link itself opens, on the device (or on a phone beside it). */
   onDevice?: boolean;
+  /** The form for the code that proves the owner's mobile number, while the link waits for it (`link.sms`). */
+  phoneCode?: PhoneCodeForm;
 }): Promise<Page> {
   const { link } = input;
   const unavailable = !link.start && link.platform !== 'ios' && link.platform !== 'macos';
-  return {
-    title: `Set up your ${PLATFORM_CHOICES[link.platform].name}`,
-    body: html`<ol class="steps">${link.instructions.map((step) => html`<li>${step}</li>`)}</ol>
+  return formPage(
+    input.phoneCode?.state ?? blankForm,
+    `Set up your ${PLATFORM_CHOICES[link.platform].name}`,
+    html`<ol class="steps">${link.instructions.map((step) => html`<li>${step}</li>`)}</ol>
 ${unavailable && html`<p class="notice">Your organisation’s device management is not set up for this device type at the moment. Ask your IT team.</p>`}
-${link.platform === 'android' && !input.onDevice && html`<p class="notice">We have also sent this link by SMS to your mobile phone.</p>`}
+${!input.onDevice && smsPart(link, input.phoneCode)}
 ${startButton(link.start)}
 ${!input.onDevice && html`<p><a class="button ${link.start?.kind === 'windows' || link.start?.kind === 'android-app' ? 'button-secondary' : 'button-primary'}" href="${link.provisioningUrl}" id="provisioning-link">Open the provisioning link</a></p>`}
 <p class="expiry">The link works once, until ${moment(link.expiresAt)}.</p>
 ${await codeToScan(link)}
 ${input.statusHref !== undefined || !input.onDevice ? html`<p>When the device has checked in, we e-mail you. <a href="${input.statusHref ?? `/setup/${input.organisation}`}">Check whether it has</a>.</p>` : html`<p>When the device has checked in, we e-mail you.</p>`}`,
-  };
+    { code: PHONE_CODE },
+  );
 }
 
 export function donePage(): Page {
