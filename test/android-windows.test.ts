@@ -77,7 +77,7 @@ describe('Android and Windows enrolment', function () {
           await expectGoodPage(page, 'provision-android-qr');
 
           // The SMS (to the number the profile step took) carries the link; on a phone it shows the same code to scan.
-          const sms = await waitForSms('+447700900123');
+          const sms = await waitForSms('+447700900123', link);
           expect(sms).to.include(link);
           const onPhone = await page.context().newPage();
           await onPhone.goto(link.replace('http://app.test', system().api.url));
@@ -243,11 +243,14 @@ describe('Android and Windows enrolment', function () {
     expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
   }
 
-  async function waitForSms(phone: string): Promise<string> {
+  /** The SMS to a number with a link in it (the code that proved the number came before it). */
+  async function waitForSms(phone: string, link: string): Promise<string> {
+    const withLink = () =>
+      system()
+        .twilio.to(phone)
+        .find((sms) => sms.body.includes(link));
     const deadline = Date.now() + 10_000;
-    while (system().twilio.to(phone).length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return system().twilio.to(phone).at(-1)?.body ?? '';
+    while (!withLink() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    return withLink()?.body ?? '';
   }
 });

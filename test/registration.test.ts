@@ -13,6 +13,7 @@ import {
   withDevice,
 } from './support/flow';
 import { reportEnrolment } from './support/mdm-events';
+import { codeSmsTo, provePhone } from './support/phone';
 import { verifiedProfile } from './support/signed-profile';
 import { codeIn, linkIn } from './support/smtp';
 import { mdmWebhookSecretOf, system } from './support/system';
@@ -178,11 +179,15 @@ describe('a registration, end to end through HTTP', () => {
         409,
         'platform_not_available',
       );
+      const codesBefore = codeSmsTo('+447700900123').length;
       const chosen = await api.call('POST', path(r, 'devices'), {
         token: r.token,
         body: { platform: 'android', phone: '+447700900123' },
       });
       expect(chosen.status, chosen.text).to.equal(201);
+      // A number the new account has not proven gets a code first; the link follows once it is typed.
+      expect(chosen.body.device.sms).to.equal('code-sent');
+      await provePhone(api, path(r, 'phone'), r.token, '+447700900123', codesBefore + 1);
       // Other tests text this number too: the SMS of this device is the one with its link.
       const link = chosen.body.device.provisioningUrl as string;
       const sms = await eventually(

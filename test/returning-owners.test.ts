@@ -9,6 +9,7 @@ import {
   withDevice,
 } from './support/flow';
 import { expectSpec } from './support/openapi';
+import { codeSmsTo, provePhone } from './support/phone';
 import { type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
 const ORG = 'returning';
@@ -47,7 +48,13 @@ async function addDevice(api: ApiUnderTest, token: string, body: Record<string, 
   const answer = await api.call('POST', '/api/me/devices', { token, body });
   expect(answer.status, answer.text).to.equal(201);
   await expectSpec('POST', '/api/me/devices', answer);
-  return answer.body.device as { id: string; platform: string; provisioningUrl: string; expiresAt: string };
+  return answer.body.device as {
+    id: string;
+    platform: string;
+    provisioningUrl: string;
+    expiresAt: string;
+    sms?: string;
+  };
 }
 
 const deviceState = async (api: ApiUnderTest, token: string, id: string) =>
@@ -184,13 +191,18 @@ describe('returning device owners', () => {
       400,
       'phone_required',
     );
+    const codesBefore = codeSmsTo('+447700900321').length;
     const device = await addDevice(api, token, { platform: 'android', phone: '+447700900321' });
+    // Not proven for this account yet: a code first, and the link once the owner has typed it.
+    expect(device.sms).to.equal('code-sent');
+    await provePhone(api, `/api/me/devices/${device.id}/phone`, token, '+447700900321', codesBefore + 1);
     const sms = await eventually(
-      async () => twilio.sent.filter((m) => m.to === '+447700900321'),
+      async () => twilio.sent.filter((m) => m.to === '+447700900321' && m.body.includes(device.provisioningUrl)),
       (found) => found.length > 0,
     );
     expect(sms[0]?.body).to.include(device.provisioningUrl);
-    await addDevice(api, token, { platform: 'android' });
+    // The account's number, proven: the next link goes to it at once.
+    expect((await addDevice(api, token, { platform: 'android' })).sms).to.equal('link-sent');
   });
 
   it('gives a new link only for a device whose link expired; the old link stays dead', async () => {

@@ -9,10 +9,12 @@ import type { Platform } from '../workflows/messages';
 import { SimulatedAppleDevice } from './support/apple-device';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, onTestApi, visiting } from './support/browser';
 import { checkInDevice, uniqueEmail } from './support/flow';
+import { codeSmsTo, phoneCodeFor } from './support/phone';
 import { codeIn, linkIn } from './support/smtp';
 import { SITE_HELP, system, TEST_TIMINGS } from './support/system';
 import {
   chooseDevice,
+  confirmPhone,
   enterCode,
   fillProfile,
   giveEmail,
@@ -174,13 +176,27 @@ describe('the web pages, in Chromium', function () {
         expect(await page.locator('#platform-android').isChecked(), 'the choice is kept').to.equal(true);
         await expectGoodPage(page, 'device-phone-required');
 
+        const codesBefore = codeSmsTo('+447700900124').length;
         await chooseDevice(page, 'android', '+447700900124');
         expect(pathOf(page)).to.equal(`/setup/${ORG}/provision`);
+        // The number is not proven yet: the SMS brought a code, typed here; a wrong one is refused on the form.
+        expect(await page.getByText('We have also sent this link by SMS').count()).to.equal(0);
+        await expectGoodPage(page, 'provision-android-phone-code');
+        const code = await phoneCodeFor('+447700900124', codesBefore + 1);
+        await page.getByLabel('Code from the SMS').fill(code === '000000' ? '111111' : '000000');
+        await press(page, 'Confirm my number');
+        expect(await errorOf(page, '#field-code')).to.include('not right');
+        await expectGoodPage(page, 'provision-android-wrong-code');
+        await confirmPhone(page, '+447700900124', codesBefore + 1);
         const link = await expectProvisioning(page, 'android');
         await expectGoodPage(page, 'provision-android');
+        const withLink = () =>
+          system()
+            .twilio.to('+447700900124')
+            .find((sms) => sms.body.includes(link));
         const deadline = Date.now() + 10_000;
-        while (system().twilio.to('+447700900124').length === 0 && Date.now() < deadline) await page.waitForTimeout(50);
-        expect(system().twilio.to('+447700900124')[0]?.body).to.include(link);
+        while (!withLink() && Date.now() < deadline) await page.waitForTimeout(50);
+        expect(withLink(), 'an SMS with the link').to.not.equal(undefined);
       });
     } finally {
       await system().setSystem({ platforms: {} });

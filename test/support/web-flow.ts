@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Page, Response } from 'playwright-core';
 import type { Platform } from '../../workflows/messages';
 import { expectGoodPage } from './browser';
+import { codeSmsTo, phoneCodeFor } from './phone';
 import { codeIn } from './smtp';
 import { system } from './system';
 
@@ -49,13 +50,31 @@ export async function chooseDevice(page: Page, platform: Platform, phone?: strin
   await press(page, 'Continue');
 }
 
-/** From the e-mail address to the provisioning page of a platform, checking each page on the way. */
+/**
+ * Types the n-th code sent by SMS to a number into the page's form (a link's page, while the number is not proven),
+ * and waits for the same page again, now saying the link went by SMS.
+ */
+export async function confirmPhone(page: Page, phone: string, nth: number): Promise<void> {
+  const at = pathOf(page);
+  await page.getByLabel('Code from the SMS').fill(await phoneCodeFor(phone, nth));
+  await press(page, 'Confirm my number');
+  expect(pathOf(page)).to.equal(at);
+  expect(await page.getByText('We have also sent this link by SMS').count()).to.equal(1);
+}
+
+/**
+ * From the e-mail address to the provisioning page of a platform, checking each page on the way; for Android, the
+ * number is proven with the code the SMS brought.
+ */
 export async function toProvisioning(page: Page, organisation: string, email: string, platform: Platform) {
+  const phone = '+447700900123';
   await giveEmail(page, organisation, email);
   await verifyWithMail(page, email);
-  await fillProfile(page, platform === 'android' ? '+447700900123' : undefined);
+  await fillProfile(page, platform === 'android' ? phone : undefined);
   expect(pathOf(page)).to.equal(`/setup/${organisation}/device`);
+  const codesBefore = codeSmsTo(phone).length;
   await chooseDevice(page, platform);
   expect(pathOf(page)).to.equal(`/setup/${organisation}/provision`);
   await expectGoodPage(page, `provision-${platform}`);
+  if (platform === 'android') await confirmPhone(page, phone, codesBefore + 1);
 }
