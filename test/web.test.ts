@@ -187,7 +187,7 @@ describe('the web pages, in Chromium', function () {
         await press(page, 'Confirm my number');
         expect(await errorOf(page, '#field-code')).to.include('not right');
         await expectGoodPage(page, 'provision-android-wrong-code');
-        await confirmPhone(page, '+447700900124', codesBefore + 1);
+        await confirmPhone(page, '+447700900124', codesBefore + 1, `/setup/${ORG}/provision`);
         const link = await expectProvisioning(page, 'android');
         await expectGoodPage(page, 'provision-android');
         const withLink = () =>

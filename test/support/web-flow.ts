@@ -52,10 +52,10 @@ export async function chooseDevice(page: Page, platform: Platform, phone?: strin
 
 /**
  * Types the n-th code sent by SMS to a number into the page's form (a link's page, while the number is not proven),
- * and waits for the same page again, now saying the link went by SMS.
+ * and waits for the link's page (`at`: the page shown, unless it is a refused code's answer), now saying the link went by
+ * SMS.
  */
-export async function confirmPhone(page: Page, phone: string, nth: number): Promise<void> {
-  const at = pathOf(page);
+export async function confirmPhone(page: Page, phone: string, nth: number, at = pathOf(page)): Promise<void> {
   await page.getByLabel('Code from the SMS').fill(await phoneCodeFor(phone, nth));
   await press(page, 'Confirm my number');
   expect(pathOf(page)).to.equal(at);
