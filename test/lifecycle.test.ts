@@ -250,6 +250,15 @@ describe('registration lifecycle', () => {
       await run(activities.sendProvisioningSms, { deviceId: device.id, linkNumber: 1, phone: '+447700900999' });
       await run(activities.sendProvisioningSms, { deviceId: device.id, linkNumber: 1, phone: '+447700900999' });
       expect(twilio.to('+447700900999')).to.have.length(1);
+      // The code that proves a number: the same code, one SMS, one proof, however often.
+      const phoneCode = { deviceId: device.id, phone: '+447700900998', codeNumber: 1 };
+      expect(await run(activities.sendPhoneCode, phoneCode)).to.deep.equal(
+        await run(activities.sendPhoneCode, phoneCode),
+      );
+      expect(twilio.to('+447700900998')).to.have.length(1);
+      await run(activities.provePhone, { deviceId: device.id, phone: '+447700900998' });
+      await run(activities.provePhone, { deviceId: device.id, phone: '+447700900998' });
+      expect(await db.models.ProvenPhone.count({ where: { userId: a1.userId } })).to.equal(1);
 
       await run(activities.markEnrolled, { deviceId: device.id, linkNumber: 1 });
       await run(activities.markEnrolled, { deviceId: device.id, linkNumber: 1 });
