@@ -93,6 +93,26 @@ describe('SMS and growth limits', () => {
     await phoneCodeFor(phone, 2);
   });
 
+  it('spends a phone code after five wrong guesses; the link on screen still works', async () => {
+    const { api } = system();
+    const owner = await signedInOwner(api);
+    const phone = freshNumber();
+    const { device } = (await add(api, owner.session, { platform: 'android', phone })).body;
+    const code = await phoneCodeFor(phone);
+    const route = `/api/me/devices/${device.id}/phone`;
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 4; i++) {
+      expectError(await api.call('POST', route, { token: owner.session, body: { code: wrong } }), 400, 'invalid_code');
+    }
+    const spent = await api.call('POST', route, { token: owner.session, body: { code: wrong } });
+    expectError(spent, 429, 'too_many_attempts');
+    expect(spent.body.error.message).to.include('remove the device and add it again');
+    expectError(await api.call('POST', route, { token: owner.session, body: { code } }), 429, 'too_many_attempts');
+    await sleep(500);
+    expect(system().twilio.to(phone), 'the code SMS only').to.have.length(1);
+    expect((await checkInDevice(api, device.provisioningUrl.split('/').pop())).status).to.equal(200);
+  });
+
   it('proves the number in the registration’s device step, by the registration token', async () => {
     const { api } = system();
     const phone = freshNumber();

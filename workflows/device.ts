@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
@@ -134,7 +135,9 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
     async ({ codeHash }) => {
       proving = true;
       try {
-        await (phoneCodes as ReturnType<typeof mailedCodes>).check(codeHash, true);
+        await (phoneCodes as ReturnType<typeof mailedCodes>).check(codeHash, true).catch((error: unknown) => {
+          throw asPhoneCodeRefusal(error);
+        });
         await steps().provePhone({ deviceId: device.id, phone: smsPhone as string });
         sendLinkBySms(smsPhone as string);
         return { sms: 'link-sent' as const };
@@ -150,7 +153,11 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
           throw domainError('wrong_step', 'No phone number of this device is waiting for its code.');
         }
         if (proving) throw domainError('busy', 'A code for this device is being checked; try again.');
-        phoneCodes.assertCheckable();
+        try {
+          phoneCodes.assertCheckable();
+        } catch (error) {
+          throw asPhoneCodeRefusal(error);
+        }
       },
     },
   );
@@ -218,6 +225,20 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
   }
   await condition(allHandlersFinished);
   return { state };
+}
+
+/**
+ * The code rules' refusals of a spent or expired code say to ask for a new one; a phone's code has no resend, and the
+ * link on the owner's screen works anyway, so they say that instead.
+ */
+function asPhoneCodeRefusal(error: unknown): unknown {
+  if (!(error instanceof ApplicationFailure) || (error.type !== 'code_expired' && error.type !== 'too_many_attempts')) {
+    return error;
+  }
+  return domainError(
+    error.type,
+    'This code can no longer be used. The link on this page still works; to get it by SMS, remove the device and add it again.',
+  );
 }
 
 /**
