@@ -25,6 +25,7 @@ import {
   uniqueEmail,
   withDevice,
 } from './flow';
+import { codeSmsTo, provePhone } from './phone';
 import { codeIn } from './smtp';
 import {
   type ApiUnderTest,
@@ -107,7 +108,10 @@ async function main() {
       token: r.token,
       body: { firstName: 'Re', lastName: 'Play', phone: '+447700900321', password: 'a long passphrase' },
     });
+    const codesBefore = codeSmsTo('+447700900321').length;
     const chosen = await api.call('POST', route(r, 'devices'), { token: r.token, body: { platform: 'android' } });
+    // The number proven with the SMS code, so the device's history has the proof and the link's SMS after it.
+    await provePhone(api, route(r, 'phone'), r.token, '+447700900321', codesBefore + 1);
     const token = chosen.body.device.provisioningUrl.split('/').pop();
     await checkedIn(api, token);
     await registrationHandle(r).result();
