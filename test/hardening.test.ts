@@ -1,0 +1,129 @@
+import { expect } from 'chai';
+import { checkInDevice, eventually, expectError, uniqueEmail, withDevice } from './support/flow';
+import { expectSpec } from './support/openapi';
+import { type ApiUnderTest, system } from './support/system';
+
+const ORG = 'hardened';
+const NEW_PASSWORD = 'a brand new passphrase';
+
+/** An owner whose device checked in: their account exists and can reset its password. */
+async function enrolledOwner(api: ApiUnderTest) {
+  const r = await withDevice(api, ORG);
+  expect((await checkInDevice(api, r.linkToken)).status).to.equal(200);
+  return r;
+}
+
+/** A form of the pages posted as a browser without JavaScript does: the CSRF cookie and token of the form's page. */
+async function postForm(api: ApiUnderTest, route: string, fields: Record<string, string>) {
+  const page = await fetch(`${api.url}${route}`);
+  const cookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] as string;
+  const answer = await fetch(`${api.url}${route}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ _csrf: csrf, ...fields }),
+  });
+  return { status: answer.status, location: answer.headers.get('location'), text: await answer.text() };
+}
+
+const resetMails = (email: string) =>
+  system()
+    .mail.to(email)
+    .filter((m) => m.subject.startsWith('Your password reset code'));
+
+/** The newest reset code once more than `before` reset codes reached the address. */
+const resetCodeOf = async (email: string, before: number) => {
+  const codes = await eventually(
+    async () => resetMails(email),
+    (found) => found.length > before,
+  );
+  return /reset code is (\d{6})/.exec(codes.at(-1)?.text ?? '')?.[1] as string;
+};
+
+describe('hardening', () => {
+  before(() => system().createOrganisation(ORG));
+
+  describe('a reset confirmation that cannot succeed', () => {
+    /**
+     * An API whose hashing queue takes nothing: any Argon2 hash it is asked for answers 503 at once (the real
+     * PasswordWork's refusal), so an answer other than 503 shows that no hash was asked for.
+     */
+    let noHashing: ApiUnderTest;
+    before(async () => {
+      noHashing = await system().startApi({ limits: { hashingQueue: 0 } });
+    });
+
+    const confirm = (api: ApiUnderTest, email: string, password = NEW_PASSWORD) =>
+      api.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: ORG, email, code: '123456', password },
+      });
+
+    it('costs no hash and no strength estimate for an address that never asked, through the API and the page', async () => {
+      const r = await enrolledOwner(system().api);
+      const bogus = await confirm(noHashing, r.email);
+      expectError(bogus, 410, 'code_expired');
+      await expectSpec('POST', '/api/password-resets/confirm', bogus);
+      // A password zxcvbn would refuse: the answer is about the code, so the estimate was never made.
+      expectError(await confirm(noHashing, r.email, 'qwertyuiop12'), 410, 'code_expired');
+      expectError(await confirm(noHashing, uniqueEmail('nobody')), 410, 'code_expired');
+
+      const page = await postForm(noHashing, `/setup/${ORG}/reset-password`, {
+        email: r.email,
+        code: '123456',
+        password: NEW_PASSWORD,
+      });
+      expect(page.status, page.text).to.equal(410);
+      expect(page.text).to.include('That code has expired or was never sent.');
+    });
+
+    it('hashes only a reset that can succeed, which works through the API and the page', async () => {
+      const { api } = system();
+      const r = await enrolledOwner(api);
+      const signIn = (password: string) =>
+        api.call('POST', '/api/session', { body: { organisation: ORG, email: r.email, password } });
+
+      const asked = await api.call('POST', '/api/password-resets', { body: { organisation: ORG, email: r.email } });
+      expect(asked.status).to.equal(202);
+      const code = await resetCodeOf(r.email, 0);
+      // A code is waiting: now a confirmation is worth a hash, which the queue that takes none refuses.
+      expectError(await confirm(noHashing, r.email), 503, 'unavailable');
+      // ... and the new password is judged, its refusal beside the field as before.
+      const weak = await api.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: ORG, email: r.email, code, password: 'qwertyuiop12' },
+      });
+      expectError(weak, 400, 'invalid_request');
+      expect(weak.body.error.message).to.match(/^password: too easy to guess\./);
+      const changed = await api.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: ORG, email: r.email, code, password: NEW_PASSWORD },
+      });
+      expect(changed.status, changed.text).to.equal(204);
+      expect((await signIn(NEW_PASSWORD)).status).to.equal(200);
+      // The spent reset refuses its code again without a hash.
+      const again = await noHashing.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: ORG, email: r.email, code, password: NEW_PASSWORD },
+      });
+      expectError(again, 410, 'code_expired');
+
+      // Through the pages, with a new code.
+      const before = resetMails(r.email).length;
+      const forgot = await postForm(api, `/setup/${ORG}/forgot-password`, { email: r.email });
+      expect(forgot.status, forgot.text).to.equal(303);
+      const pageCode = await resetCodeOf(r.email, before);
+      const form = { email: r.email, code: pageCode };
+      const weakPage = await postForm(api, `/setup/${ORG}/reset-password`, { ...form, password: 'qwertyuiop12' });
+      expect(weakPage.status).to.equal(400);
+      expect(weakPage.text).to.include('Too easy to guess.');
+      const reset = await postForm(api, `/setup/${ORG}/reset-password`, {
+        ...form,
+        password: 'another fresh passphrase',
+      });
+      expect(reset.status, reset.text).to.equal(303);
+      expect(reset.location).to.include('password-changed');
+      expect((await signIn('another fresh passphrase')).status).to.equal(200);
+    });
+  });
+});
