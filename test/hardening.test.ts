@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { checkInDevice, eventually, expectError, uniqueEmail, withDevice } from './support/flow';
+import { makeAdmin, signInAdmin } from './support/admin';
+import { launchBrowser, visiting } from './support/browser';
+import { checkInDevice, eventually, expectError, uniqueEmail, verified, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
-import { type ApiUnderTest, system } from './support/system';
+import { type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
 const ORG = 'hardened';
 const NEW_PASSWORD = 'a brand new passphrase';
@@ -124,6 +126,102 @@ describe('hardening', () => {
       expect(reset.status, reset.text).to.equal(303);
       expect(reset.location).to.include('password-changed');
       expect((await signIn('another fresh passphrase')).status).to.equal(200);
+    });
+  });
+
+  describe('the JSON API takes JSON only with a JSON content type', () => {
+    const ROUTE = '/api/setup/registrations';
+    const send = (headers: Record<string, string>, body: BodyInit) =>
+      fetch(`${system().api.url}${ROUTE}`, { method: 'POST', headers, body }).then(async (response) => {
+        const text = await response.text();
+        return { status: response.status, headers: response.headers, text, body: text ? JSON.parse(text) : undefined };
+      });
+    const json = () => JSON.stringify({ organisation: ORG, email: uniqueEmail('typed') });
+
+    it('refuses a JSON body sent without a content type, as text/plain or as a form, with 415', async () => {
+      // A byte body: fetch names no content type for it, as `curl --data-binary` with the header removed.
+      const untyped = await send({}, new TextEncoder().encode(json()));
+      expectError(untyped, 415, 'unsupported_media_type');
+      await expectSpec('POST', ROUTE, untyped);
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+        expectError(await send({ 'content-type': type }, json()), 415, 'unsupported_media_type');
+      }
+      const typed = await send({ 'content-type': 'application/json; charset=utf-8' }, json());
+      expect(typed.status, typed.text).to.equal(201);
+    });
+
+    it('leaves requests without a body, the MDMs’ events and the pages’ forms as they were', async () => {
+      const { api } = system();
+      const r = await withDevice(api, ORG);
+      // No body at all, and an empty one, whatever their content type.
+      const status = await fetch(`${api.url}/api/setup/registrations/${r.id}`, {
+        headers: { authorization: `Bearer ${r.token}`, 'content-type': 'text/plain' },
+      });
+      expect(status.status).to.equal(200);
+      const signOut = await fetch(`${api.url}/api/session`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${'x'.repeat(43)}` },
+      });
+      expect(signOut.status).to.equal(204);
+      // An MDM's signed event keeps reading its raw body, whatever its content type: here refused for its signature.
+      const event = await fetch(`${api.url}/api/mdm/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '{}',
+      });
+      expect(event.status).to.not.equal(415);
+      // A page's form (urlencoded) still works.
+      const form = await postForm(api, `/setup/${ORG}`, { email: uniqueEmail('form') });
+      expect(form.status, form.text).to.equal(303);
+    });
+  });
+
+  describe('a NUL character', () => {
+    it("in the registrations filter of the settings API and of the console is a 400, not Temporal's fault", async () => {
+      const { api } = system();
+      const list = await api.call('GET', `/api/organisations/${ORG}/registrations?email=a%00b@example.com`, {
+        token: SUPERVISOR_TOKEN,
+      });
+      expectError(list, 400, 'invalid_request');
+      expect(list.body.error.message).to.include('NUL');
+      const browser = await launchBrowser();
+      try {
+        const admin = await makeAdmin();
+        await visiting(browser, async (page) => {
+          await signInAdmin(page, admin);
+          for (const address of [
+            `/admin/organisations/${ORG}/registrations?email=a%00b%40example.com`,
+            `/admin/organisations/${ORG}/devices?owner=a%00b`,
+          ]) {
+            const answer = await page.goto(address);
+            expect(answer?.status(), address).to.equal(400);
+            expect(await page.locator('main').textContent()).to.include('NUL');
+          }
+          const ok = await page.goto(`/admin/organisations/${ORG}/registrations?email=a%40example.com`);
+          expect(ok?.status()).to.equal(200);
+        });
+      } finally {
+        await browser.close();
+      }
+    });
+
+    it('anywhere in a JSON body or a form is a 400', async () => {
+      const { api } = system();
+      const r = await verified(api, ORG);
+      const profile = await api.call('POST', `/api/setup/registrations/${r.id}/profile`, {
+        token: r.token,
+        body: { firstName: 'Ada\u0000', lastName: 'Lovelace', password: NEW_PASSWORD },
+      });
+      expectError(profile, 400, 'invalid_request');
+      await expectSpec('POST', '/api/setup/registrations/{id}/profile', profile);
+      // Text at any depth is looked at, without recursion: a body nested past the call stack is still a plain 400.
+      const deep = 20_000;
+      const nested = await api.call('POST', '/api/setup/registrations', {
+        raw: `${'['.repeat(deep)}${']'.repeat(deep)}`,
+      });
+      expectError(nested, 400, 'invalid_request');
+      const form = await postForm(api, `/setup/${ORG}`, { email: 'a\u0000b@example.com' });
+      expect(form.status).to.equal(400);
     });
   });
 });
