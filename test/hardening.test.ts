@@ -1,9 +1,17 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
-import { makeAdmin, signInAdmin } from './support/admin';
+import { openDatabase } from '../db';
+import { freeLoopbackPort } from '../lib/apple-engines';
+import { newCodecKey } from '../lib/codec';
+import { makeAdmin, newSetupLink, signInAdmin } from './support/admin';
 import { launchBrowser, visiting } from './support/browser';
-import { checkInDevice, eventually, expectError, uniqueEmail, verified, withDevice } from './support/flow';
+import { checkInDevice, eventually, expectError, sleep, uniqueEmail, verified, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
-import { type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
+import { healthy, stop } from './support/processes';
+import { APP_SECRET_TEXT, type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
 const ORG = 'hardened';
 const NEW_PASSWORD = 'a brand new passphrase';
@@ -222,6 +230,133 @@ describe('hardening', () => {
       expectError(nested, 400, 'invalid_request');
       const form = await postForm(api, `/setup/${ORG}`, { email: 'a\u0000b@example.com' });
       expect(form.status).to.equal(400);
+    });
+  });
+
+  describe("the first supervisor's set-up link and a generated supervisor token", () => {
+    const dirs: string[] = [];
+    const tempDir = () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'sss-handover-'));
+      dirs.push(dir);
+      return dir;
+    };
+    after(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** What the product's own processes need of the environment, for a database and a data folder of the test's. */
+    const environment = (databaseUrl: string, dataDir: string, extra: Record<string, string> = {}) => {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: dataDir,
+        // Never dialled by these processes: the API sends no mail here, the command none at all.
+        SMTP_URL: 'smtp://127.0.0.1:9',
+        APP_SECRET: APP_SECRET_TEXT,
+        TEMPORAL_ADDRESS: system().temporal.address,
+        TEMPORAL_CODEC_KEY: newCodecKey(),
+        PUBLIC_URL: 'http://app.test',
+        SEED_DEMO: 'false',
+        LOG_LEVEL: 'info',
+        ...extra,
+      };
+      delete env.SUPERVISOR_TOKEN;
+      return env;
+    };
+
+    /** `npm run admin:setup-link`, its output collected as a service manager would (not a terminal). */
+    const setupLinkCommand = (env: NodeJS.ProcessEnv, args: string[] = []) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'main/admin-setup-link.ts', ...args], { env, encoding: 'utf8' });
+
+    const fileOf = (dataDir: string, name: string) => {
+      const file = path.join(dataDir, name);
+      expect(statSync(file).mode & 0o777, `${name} is readable by its owner only`).to.equal(0o600);
+      return readFileSync(file, 'utf8').trim();
+    };
+
+    it('expires, answering so clearly, and the command makes a new one that works, given outside the output', async () => {
+      const { api, db, dataDir: testData } = system();
+      const expired = new URL(await newSetupLink(1)).pathname;
+      await sleep(5);
+      const page = await fetch(`${api.url}${expired}`);
+      expect(page.status).to.equal(410);
+      const text = await page.text();
+      expect(text).to.include('This set-up link has expired');
+      expect(text).to.include('npm run admin:setup-link');
+
+      await makeAdmin();
+      const dataDir = tempDir();
+      const env = environment(`sqlite:${path.join(testData, 'app.sqlite')}`, dataDir);
+      const refused = setupLinkCommand(env);
+      expect(refused.status, 'the console has admins: only for recovery').to.equal(1);
+      expect(refused.stderr).to.include('--recovery');
+      const made = setupLinkCommand(env, ['--recovery']);
+      expect(made.status, made.stderr).to.equal(0);
+      const link = fileOf(dataDir, 'admin-setup-link');
+      expect(link).to.match(/^http:\/\/app\.test\/admin\/setup\/[A-Za-z0-9_-]{43}$/);
+      const output = made.stdout + made.stderr;
+      expect(output).to.not.include(new URL(link).pathname.split('/').pop() as string);
+      expect(output).to.include(path.join(dataDir, 'admin-setup-link'));
+
+      const fresh = await fetch(`${api.url}${new URL(link).pathname}`);
+      expect(fresh.status).to.equal(200);
+      expect(await fresh.text()).to.include('Set up the first supervisor');
+      expect((await fetch(`${api.url}${expired}`)).status, 'the replaced link').to.equal(404);
+      const row = await db.models.AdminSetupToken.findOne({ where: { usedAt: null } });
+      const lifetime = (row?.expiresAt.getTime() ?? 0) - (row?.createdAt.getTime() ?? 0);
+      expect(lifetime, 'ADMIN_SETUP_LINK_TTL: a day by default').to.be.closeTo(86_400_000, 5_000);
+
+      // On a terminal (util-linux's `script` gives the command one), the link is shown there, and no file is left.
+      const onTerminal = tempDir();
+      const command = `${process.execPath} --import tsx main/admin-setup-link.ts --recovery`;
+      const shown = spawnSync('script', ['-qec', command, '/dev/null'], {
+        env: environment(`sqlite:${path.join(testData, 'app.sqlite')}`, onTerminal),
+        encoding: 'utf8',
+      });
+      expect(shown.status, shown.stdout).to.equal(0);
+      expect(shown.stdout).to.match(/http:\/\/app\.test\/admin\/setup\/[A-Za-z0-9_-]{43}/);
+      expect(readdirSync(onTerminal)).to.deep.equal([]);
+    });
+
+    it('a started API writes neither its generated supervisor token nor the set-up link to its output', async () => {
+      const dataDir = tempDir();
+      const port = await freeLoopbackPort();
+      const env = environment(`sqlite:${path.join(dataDir, 'app.sqlite')}`, dataDir, {
+        PORT: String(port),
+        ADMIN_SETUP_LINK_TTL: '2h',
+      });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'main/api.ts'], { env });
+      let output = '';
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        output += chunk;
+      });
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        await healthy(url);
+        const token = fileOf(dataDir, 'supervisor-token');
+        const link = fileOf(dataDir, 'admin-setup-link');
+        const settings = await fetch(`${url}/api/settings/system`, { headers: { authorization: `Bearer ${token}` } });
+        expect(settings.status, 'the token in the file is the supervisor’s').to.equal(200);
+        expect((await fetch(`${url}${new URL(link).pathname}`)).status).to.equal(200);
+        await sleep(200);
+        expect(output).to.not.include(token);
+        expect(output).to.not.include(new URL(link).pathname.split('/').pop() as string);
+        expect(output).to.include(path.join(dataDir, 'supervisor-token'));
+        expect(output).to.include(path.join(dataDir, 'admin-setup-link'));
+      } finally {
+        await stop([child]);
+      }
+      const db = await openDatabase(`sqlite:${path.join(dataDir, 'app.sqlite')}`);
+      try {
+        const row = await db.models.AdminSetupToken.findOne();
+        const lifetime = (row?.expiresAt.getTime() ?? 0) - (row?.createdAt.getTime() ?? 0);
+        expect(lifetime, 'ADMIN_SETUP_LINK_TTL=2h').to.be.closeTo(7_200_000, 5_000);
+      } finally {
+        await db.close();
+      }
     });
   });
 });
