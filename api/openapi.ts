@@ -86,6 +86,8 @@ interface Operation {
   body?: Schema;
   /** Request headers the operation needs (besides authentication). */
   headers?: Array<{ name: string; description: string }>;
+  /** The body is read whatever its content type (the MDMs' signed events, the codec's protocol); else 415 without JSON's. */
+  anyContentType?: true;
   responses: Record<number, Schema | null>;
 }
 
@@ -464,6 +466,7 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
     post: {
       summary: "An organisation's MDM reports a device enrolled or unenrolled, signed with the organisation's secret",
       body: mdmEventBody,
+      anyContentType: true,
       headers: [
         { name: TIMESTAMP_HEADER, description: 'Unix time in seconds; at most 5 minutes off' },
         {
@@ -488,6 +491,7 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
       summary: 'Decode Temporal payloads for operators (codec-server protocol)',
       auth: 'api',
       body: jsonPayloads,
+      anyContentType: true,
       responses: { 200: jsonPayloads, 400: error, 401: error },
     },
   },
@@ -496,6 +500,7 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
       summary: 'Encode Temporal payloads (codec-server protocol)',
       auth: 'api',
       body: jsonPayloads,
+      anyContentType: true,
       responses: { 200: jsonPayloads, 400: error, 401: error },
     },
   },
@@ -548,15 +553,17 @@ export function openApiDocument(publicUrl: string) {
               },
             }),
             responses: Object.fromEntries(
-              Object.entries(op.responses).map(([status, schema]) => [
-                status,
-                schema
-                  ? {
-                      description: status.startsWith('2') ? 'Success' : 'Error',
-                      content: { 'application/json': { schema: jsonSchema(schema, 'output') } },
-                    }
-                  : { description: 'No content' },
-              ]),
+              Object.entries({ ...op.responses, ...(op.body && !op.anyContentType && { 415: error }) }).map(
+                ([status, schema]) => [
+                  status,
+                  schema
+                    ? {
+                        description: status.startsWith('2') ? 'Success' : 'Error',
+                        content: { 'application/json': { schema: jsonSchema(schema, 'output') } },
+                      }
+                    : { description: 'No content' },
+                ],
+              ),
             ),
           },
         ]),

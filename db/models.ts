@@ -219,6 +219,8 @@ export class AdminSetupToken extends Model<InferAttributes<AdminSetupToken>, Inf
   declare tokenHash: string;
   declare purpose: 'first-supervisor';
   declare createdAt: CreationOptional<Date>;
+  /** After this the link no longer sets anyone up (ADMIN_SETUP_LINK_TTL after it was made). */
+  declare expiresAt: Date;
   declare usedAt: CreationOptional<Date | null>;
 }
 
@@ -430,6 +432,7 @@ export function defineModels(sequelize: Sequelize) {
       tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
       purpose: { type: DataTypes.STRING(32), allowNull: false },
       createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
       usedAt: { type: DataTypes.DATE, allowNull: true },
     },
     options('admin_setup_tokens'),

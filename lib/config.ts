@@ -85,6 +85,7 @@ const envSchema = z.object({
   LINK_TTL: duration('7d'),
   LINK_REMINDER: duration('1d'),
   INVITATION_TTL: duration('7d'),
+  ADMIN_SETUP_LINK_TTL: duration('1d'),
   SESSION_IDLE: duration('30m'),
   SESSION_ABSOLUTE: duration('12h'),
   SIGN_IN_WINDOW: duration('15m'),
@@ -197,6 +198,8 @@ export interface Config {
   timings: FlowTimings;
   /** How long an invitation to manage an organisation can be accepted (INVITATION_TTL); sending it again renews it. */
   invitationTtlMs: number;
+  /** How long the first supervisor's set-up link works (ADMIN_SETUP_LINK_TTL); `npm run admin:setup-link` makes another. */
+  adminSetupLinkTtlMs: number;
   owners: OwnerRules;
   limits: AttemptRules;
   /** Express's `trust proxy`: which hops' X-Forwarded-For is believed when telling clients apart. */
@@ -323,6 +326,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       settingsTimeoutMs: e.APPLE_SETTINGS_TIMEOUT,
     },
     invitationTtlMs: e.INVITATION_TTL,
+    adminSetupLinkTtlMs: e.ADMIN_SETUP_LINK_TTL,
     owners: {
       sessionIdleMs: e.SESSION_IDLE,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE,

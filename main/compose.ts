@@ -9,11 +9,12 @@ import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
 import { encryptingDataConverter } from '../lib/codec';
 import { type Config, loadConfig } from '../lib/config';
+import { handOver } from '../lib/handover';
 import { createLogger, temporalLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
-import { firstSupervisorSetupLink } from '../services/admin-setup';
+import { firstSupervisorSetupLink, setupLinkExpired, setupLinkHandedOver } from '../services/admin-setup';
 import { createApp } from './app';
 import { type AppleEnrolmentRuntime, openAppleEnrolment, servedApple } from './apple';
 
@@ -81,16 +82,23 @@ export async function startWorker({
 export async function startApi({ config, logger, db, temporal, apple }: Base): Promise<Server> {
   const secrets = createSecrets(config.appSecret);
   const generated = await createAuth(db.models, secrets).bootstrapSupervisor(config.supervisorToken);
+  const handing = { dataDir: config.dataDir, logger };
   if (generated) {
-    console.log(
-      `\nFirst start: the supervisor token is\n\n  ${generated}\n\nIt is shown only this once (stored hashed). Keep it safe.\n`,
+    handOver(
+      {
+        what: 'the supervisor token of the API',
+        value: generated,
+        file: 'supervisor-token',
+        note: 'It is given only this once (stored hashed): keep it in your secret store, and delete the file.',
+      },
+      handing,
     );
   }
-  const setupLink = await firstSupervisorSetupLink({ models: db.models, secrets }, config.publicUrl);
-  if (setupLink) {
-    console.log(
-      `\nFirst start: set up the first supervisor of the admin console at\n\n  ${setupLink}\n\nThe link works once and is shown only this once (stored hashed).\n`,
-    );
+  const store = { models: db.models, secrets };
+  const setupLink = await firstSupervisorSetupLink(store, config.publicUrl, config.adminSetupLinkTtlMs);
+  if (setupLink) handOver(setupLinkHandedOver(setupLink), handing);
+  else if (await setupLinkExpired(store)) {
+    logger.warn('The first supervisor’s set-up link has expired: make a new one with "npm run admin:setup-link".');
   }
   const app = createApp({
     client: temporal.client,

@@ -1,5 +1,6 @@
-import { UniqueConstraintError } from 'sequelize';
+import { type Transaction, UniqueConstraintError } from 'sequelize';
 import { type AdminStore, createAdmin } from '../db/admins';
+import type { HandedOver } from '../lib/handover';
 import { randomToken } from '../lib/secrets';
 import { newTotpSecret, totpStep, totpUri } from '../lib/totp';
 import type { AdminAccounts } from './admins';
@@ -10,38 +11,88 @@ import type { PasswordWork } from './password-work';
 import { sealState, unsealState } from './sealed-state';
 
 /**
- * The first supervisor (issue 17): at the first start the API prints a one-time link; whoever opens it chooses an
- * e-mail address and a password, adds the TOTP secret to an authenticator app and proves it with a code. Only then is
- * the supervisor made and the link spent, so a set-up abandoned half-way leaves the link working.
+ * The first supervisor (issue 17): at the first start the API makes a one-time link, valid for ADMIN_SETUP_LINK_TTL;
+ * whoever opens it chooses an e-mail address and a password, adds the TOTP secret to an authenticator app and proves it
+ * with a code. Only then is the supervisor made and the link spent, so a set-up abandoned half-way leaves the link
+ * working until it expires. `npm run admin:setup-link` replaces an unused or expired link by a new one.
  */
 
 const PURPOSE = 'first-supervisor';
 const tokenHashOf = (store: AdminStore, token: string) => store.secrets.keyedHash('admin-setup', token);
 export const setupLinkOf = (publicUrl: string, token: string) => `${publicUrl}/admin/setup/${token}`;
+const unusedLink = { purpose: PURPOSE, usedAt: null } as const;
 
 /**
- * A new set-up token for the first supervisor, kept as its keyed hash. While an unused one exists this fails with a
- * UniqueConstraintError (one unused link at a time).
+ * A new set-up token for the first supervisor, working for `ttlMs`, kept as its keyed hash. While an unused one
+ * exists (expired or not) this fails with a UniqueConstraintError: one unused link at a time.
  */
-export async function issueSetupToken(store: AdminStore): Promise<string> {
+async function issueSetupToken(store: AdminStore, ttlMs: number, transaction?: Transaction): Promise<string> {
   const token = randomToken();
-  await store.models.AdminSetupToken.create({ tokenHash: tokenHashOf(store, token), purpose: PURPOSE });
+  await store.models.AdminSetupToken.create(
+    { tokenHash: tokenHashOf(store, token), purpose: PURPOSE, expiresAt: new Date(Date.now() + ttlMs) },
+    { transaction },
+  );
   return token;
 }
 
 /**
- * At start: the first supervisor's set-up link while there is no admin and no unused link, for the caller to print; it
- * is shown only this once. Undefined otherwise, and for the loser of processes starting together.
+ * At start: the first supervisor's set-up link while there is no admin and no unused link, for the caller to hand
+ * over; it is given only this once. Undefined otherwise, and for the loser of processes starting together.
  */
-export async function firstSupervisorSetupLink(store: AdminStore, publicUrl: string): Promise<string | undefined> {
+export async function firstSupervisorSetupLink(
+  store: AdminStore,
+  publicUrl: string,
+  ttlMs: number,
+): Promise<string | undefined> {
   if ((await store.models.AdminUser.count()) > 0) return undefined;
   try {
-    return setupLinkOf(publicUrl, await issueSetupToken(store));
+    return setupLinkOf(publicUrl, await issueSetupToken(store, ttlMs));
   } catch (error) {
     if (error instanceof UniqueConstraintError) return undefined;
     throw error;
   }
 }
+
+/** Whether the console has no admin yet and its one unused set-up link has expired: a new one must be made. */
+export async function setupLinkExpired(store: AdminStore): Promise<boolean> {
+  if ((await store.models.AdminUser.count()) > 0) return false;
+  const unused = await store.models.AdminSetupToken.findOne({ where: unusedLink });
+  return unused !== null && unused.expiresAt.getTime() <= Date.now();
+}
+
+/**
+ * `npm run admin:setup-link`: a new set-up link in place of the unused one, which stops working. While there is no admin
+ * yet, for the link that was lost or expired; once there is one, only for `recovery` (every supervisor lost their
+ * authenticator): the link makes a supervisor, and whoever runs the command on the server can read the database anyway.
+ */
+export async function replaceSetupLink(
+  store: AdminStore,
+  { publicUrl, ttlMs, recovery }: { publicUrl: string; ttlMs: number; recovery: boolean },
+): Promise<string> {
+  const admins = await store.models.AdminUser.count();
+  if (admins > 0 && !recovery) {
+    throw new HttpError(
+      'forbidden',
+      `The console has ${admins} admin(s) already: sign in, or run with --recovery to make a link for another supervisor.`,
+    );
+  }
+  const sequelize = store.models.AdminSetupToken.sequelize as NonNullable<
+    typeof store.models.AdminSetupToken.sequelize
+  >;
+  const token = await sequelize.transaction(async (transaction) => {
+    await store.models.AdminSetupToken.destroy({ where: unusedLink, transaction });
+    return issueSetupToken(store, ttlMs, transaction);
+  });
+  return setupLinkOf(publicUrl, token);
+}
+
+/** The first supervisor's set-up link as the operator gets it: at the first start, and from `npm run admin:setup-link`. */
+export const setupLinkHandedOver = (link: string): HandedOver => ({
+  what: 'the set-up link of the first supervisor of the admin console',
+  value: link,
+  file: 'admin-setup-link',
+  note: 'Open it soon: it works once, until it expires (ADMIN_SETUP_LINK_TTL), and is given only this once (stored hashed).',
+});
 
 /** What a new admin chose on their link's first page, waiting sealed in their browser for the code. */
 interface Choice {
@@ -109,12 +160,18 @@ export function createAdminSetup(
   const { models } = deps;
   const choices = credentialChoices(deps, passwords, 'admin-setup');
 
-  /** The link's token, if it can still set someone up: 404 for one never made, 410 for one used. */
+  /** The link's token, if it can still set someone up: 404 for one never made (or replaced), 410 for one used or expired. */
   const unused = async (token: string) => {
     const row = await models.AdminSetupToken.findOne({ where: { tokenHash: tokenHashOf(deps, token) } });
     if (!row)
       throw new HttpError('link_not_found', 'There is no such set-up link. Check that the address is complete.');
     if (row.usedAt) throw used();
+    if (row.expiresAt.getTime() <= Date.now()) {
+      throw new HttpError(
+        'link_expired',
+        'This set-up link has expired. Whoever runs the server makes a new one with "npm run admin:setup-link".',
+      );
+    }
   };
 
   return {

@@ -41,6 +41,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_signature: 401,
   stale_event: 400,
   replayed_event: 409,
+  unsupported_media_type: 415,
 };
 
 /** A domain error raised in the API itself (workflows and activities raise ApplicationFailures). */

@@ -1,15 +1,22 @@
+import { QueryNotRegisteredError, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { Op } from 'sequelize';
 import type { Organisation, User } from '../db/models';
 import { ownersOrganisation } from '../db/policy';
 import { hashPassword, randomToken } from '../lib/secrets';
-import { confirmResetUpdate, passwordResetWorkflowId, requestResetUpdate } from '../workflows/messages';
+import {
+  confirmResetUpdate,
+  passwordResetWorkflowId,
+  requestResetUpdate,
+  resetRefusalQuery,
+} from '../workflows/messages';
 import type { passwordReset } from '../workflows/password-reset';
 import { type AttemptLimits, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { addressFlowStart } from './flow-start';
 import type { PasswordWork } from './password-work';
+import { passwordResetStrength } from './schemas';
 
 /** A signed-in device owner, as the routes and pages see them. */
 export interface Owner {
@@ -158,9 +165,12 @@ export function createOwnerAccounts(
         ],
         'Too many wrong reset codes for this address. Wait a while before trying again.',
         async () => {
+          const handle = client.workflow.getHandle(workflowId);
+          // As the profile step: a confirmation that cannot succeed costs no zxcvbn estimate and no Argon2 hash.
+          await refuseUnlessConfirmable(handle);
+          passwordResetStrength.parse(input);
           const passwordHash = await passwords.hash(input.password);
-          await client.workflow
-            .getHandle(workflowId)
+          await handle
             .executeUpdate(confirmResetUpdate, {
               args: [{ codeHash: secrets.keyedHash('reset', input.code), passwordHash }],
             })
@@ -175,5 +185,29 @@ export function createOwnerAccounts(
 }
 
 const noResetCode = () => new HttpError('code_expired', 'That code has expired or was never sent. Ask for a new one.');
+
+/**
+ * Refuses, before any costly work, a confirmation the reset's workflow would refuse whatever the code: no open run for
+ * the address (it never asked, or its codes ran out), no code waiting, or the password already changed. A closed run is
+ * told by its description, so it is not replayed to answer a query. A wrong code, or a code of an address without an
+ * account, is known only to the workflow: it costs a hash as it always did, bounded by the code's attempts and the reset
+ * limits, so the time of the answer says nothing about the account.
+ */
+async function refuseUnlessConfirmable(handle: WorkflowHandle): Promise<void> {
+  const running = await handle.describe().then(
+    ({ status }) => status.name === 'RUNNING',
+    (error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    },
+  );
+  if (!running) throw noResetCode();
+  // A worker of an older release has no such query: the update itself then decides, as before.
+  const refusal = await handle.query(resetRefusalQuery).catch((error: unknown) => {
+    if (error instanceof QueryNotRegisteredError) return null;
+    throw error;
+  });
+  if (refusal) throw new HttpError(refusal.code, refusal.message);
+}
 
 export type OwnerAccounts = ReturnType<typeof createOwnerAccounts>;

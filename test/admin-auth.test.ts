@@ -78,7 +78,7 @@ function firstStart(databaseUrl: string, processes: number, options: { setUp?: b
         await db.models.AdminSetupToken.update({ usedAt: new Date() }, { where: {} });
         await db.models.AdminUser.create({ email: 'first@example.com', passwordHash: 'x', totpSecret: 'x', role: 'supervisor', organisationId: null });
       }
-      const links = await Promise.all(Array.from({ length: ${processes} }, () => firstSupervisorSetupLink(store, 'https://admin.example')));
+      const links = await Promise.all(Array.from({ length: ${processes} }, () => firstSupervisorSetupLink(store, 'https://admin.example', 86_400_000)));
       await db.close();
       console.log(JSON.stringify(links.map((link) => link ?? null)));
     })();`;

@@ -5,18 +5,20 @@ import type { Secrets } from '../lib/secrets';
 import { perAddressLimiter } from '../services/attempts';
 import { type ErrorAnswer, HttpError } from '../services/errors';
 import { organisationForm } from '../services/schemas';
+import { refuseNul } from '../services/text-input';
 import { csrfProtection } from './csrf';
 import { formRefusal, refusalMessage } from './problems';
 import { FORM_ERROR, type FormState, refused, refusedWith } from './templates/form';
 
 /**
- * What every group of form pages parses a request with: cookies, a small urlencoded body, and the CSRF check. The
- * parameter limit fits the longest form, an Apple device template's (about 25 fields).
+ * What every group of form pages parses a request with: cookies, a small urlencoded body (no NUL in it or the query),
+ * and the CSRF check. The parameter limit fits the longest form, an Apple device template's (about 25 fields).
  */
 export function formParsing(secrets: Secrets, csrfCookie: CookieOptions) {
   return [
     cookieParser(),
     express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 }),
+    refuseNul,
     csrfProtection(secrets, csrfCookie),
   ];
 }

@@ -23,6 +23,14 @@ export function mailedCodes(timings: CodeRules, send: (codeNumber: number) => Pr
   let issued = 0;
   let lastIssuedAt = 0;
 
+  /** Why no code can be right now, as a domain error; undefined when one can. */
+  const refusal = () => {
+    if (!code || (code.hash !== undefined && Date.now() > code.expiresAt)) {
+      return domainError('code_expired', 'The code has expired. Ask for a new code.');
+    }
+    if (code.attempts >= timings.maxCodeAttempts) return tooManyWrongCodes();
+    return undefined;
+  };
   const usable = () => code !== undefined && Date.now() <= code.expiresAt && code.attempts < timings.maxCodeAttempts;
 
   return {
@@ -59,12 +67,12 @@ export function mailedCodes(timings: CodeRules, send: (codeNumber: number) => Pr
       );
     },
 
+    refusal,
+
     /** Validator half of a check: refuses without a trace in history when no code can be right now. */
     assertCheckable() {
-      if (!code || (code.hash !== undefined && Date.now() > code.expiresAt)) {
-        throw domainError('code_expired', 'The code has expired. Ask for a new code.');
-      }
-      if (code.attempts >= timings.maxCodeAttempts) throw tooManyWrongCodes();
+      const refused = refusal();
+      if (refused) throw refused;
     },
 
     /**

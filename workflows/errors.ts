@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   'invalid_signature',
   'stale_event',
   'replayed_event',
+  'unsupported_media_type',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ErrorCode } from './errors';
 
 /**
  * Every message of the registration and device workflows, declared once and shared by the workflows and the API.
@@ -181,6 +182,11 @@ export interface PasswordResetInput {
 /** Asks for a reset code; answers the same whether or not the address has an account (no enumeration). */
 export const requestResetUpdate = defineUpdate<void>('requestReset');
 export const confirmResetUpdate = defineUpdate<void, [{ codeHash: string; passwordHash: string }]>('confirmReset');
+/**
+ * Why a confirmation would be refused now whatever code it brings (no code waiting, expired, used up, the password
+ * already changed), or null when a right code would be taken: asked before the costly work of a new password.
+ */
+export const resetRefusalQuery = defineQuery<{ code: ErrorCode; message: string } | null>('resetRefusal');
 
 export interface InvitationInput {
   organisation: string;

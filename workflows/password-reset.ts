@@ -1,8 +1,8 @@
 import { allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { mailedCodes } from './codes';
-import { domainError, unwrapDomainError } from './errors';
-import { confirmResetUpdate, type PasswordResetInput, requestResetUpdate } from './messages';
+import { domainError, type ErrorCode, unwrapDomainError } from './errors';
+import { confirmResetUpdate, type PasswordResetInput, requestResetUpdate, resetRefusalQuery } from './messages';
 import { stepActivities } from './util';
 
 const { sendResetCode } = proxyActivities<Activities>({
@@ -28,6 +28,11 @@ export async function passwordReset({
   );
   let changed = false;
   let changing = false;
+  const refusal = () => {
+    if (changed) return domainError('code_expired', 'This code has been used. Ask for a new one.');
+    if (changing) return domainError('busy', 'The password is being changed; try again.');
+    return codes.refusal();
+  };
 
   setHandler(requestResetUpdate, () => {
     // Asking again soon after, or too often, sends nothing new; the answer stays the same so it reveals nothing.
@@ -50,12 +55,16 @@ export async function passwordReset({
     },
     {
       validator: (_confirmation) => {
-        if (changed) throw domainError('code_expired', 'This code has been used. Ask for a new one.');
-        if (changing) throw domainError('busy', 'The password is being changed; try again.');
-        codes.assertCheckable();
+        const refused = refusal();
+        if (refused) throw refused;
       },
     },
   );
+
+  setHandler(resetRefusalQuery, () => {
+    const refused = refusal();
+    return refused ? { code: refused.type as ErrorCode, message: refused.message } : null;
+  });
 
   // Open while its newest code can still be used (with room for a slow mail), each new code extending that.
   await condition(() => codes.lastIssuedAt > 0);

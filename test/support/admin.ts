@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { Secret, TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
-import { Op } from 'sequelize';
 import { createAdmin } from '../../db/admins';
 import { hashPassword } from '../../lib/secrets';
 import { newTotpSecret } from '../../lib/totp';
-import { issueSetupToken, setupLinkOf } from '../../services/admin-setup';
+import { replaceSetupLink } from '../../services/admin-setup';
 import { system } from './system';
 import { pathOf, press } from './web-flow';
 
@@ -90,11 +89,9 @@ export async function signInAdmin(page: Page, admin: TestAdmin): Promise<void> {
   expect(pathOf(page)).to.equal('/admin');
 }
 
-/** A new first-supervisor set-up link, as the API prints it at the first start (an unused one is dropped first). */
-export async function newSetupLink(): Promise<string> {
-  await system().db.models.AdminSetupToken.destroy({ where: { usedAt: { [Op.is]: null } } });
-  return setupLinkOf('http://app.test', await issueSetupToken(adminStore()));
-}
+/** A new first-supervisor set-up link, as `npm run admin:setup-link --recovery` makes it (the unused one goes). */
+export const newSetupLink = (ttlMs = 86_400_000): Promise<string> =>
+  replaceSetupLink(adminStore(), { publicUrl: 'http://app.test', ttlMs, recovery: true });
 
 /** The page's CSRF token (every signed-in page has one, in the sign-out form; sign-in has its own form's). */
 export const csrfOn = (page: Page) => page.locator('input[name="_csrf"]').first().inputValue();

@@ -93,6 +93,8 @@ export const TEST_DPC = {
 
 export const CODEC_KEYS = parseCodecKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
 export const SUPERVISOR_TOKEN = 'supervisor-token-for-tests-only';
+/** The test system's APP_SECRET, for the product's own processes that share its database. */
+export const APP_SECRET_TEXT = 'test-secret-test-secret-test-secret!';
 export const UI_ORIGIN = 'http://localhost:8233';
 export const SITE_NAME = 'Test Device Setup';
 export const SITE_HELP = 'Questions? Write to it-help@example.com.';
@@ -201,7 +203,7 @@ export class ApiUnderTest {
 export class TestSystem {
   readonly mail = new MailCatcher();
   readonly twilio = new TwilioFake();
-  readonly secrets: Secrets = createSecrets(Buffer.from('test-secret-test-secret-test-secret!'));
+  readonly secrets: Secrets = createSecrets(Buffer.from(APP_SECRET_TEXT));
   readonly dataDir = mkdtempSync(path.join(tmpdir(), 'sss-test-'));
   db!: Database;
   temporal!: TemporalConnections;

@@ -61,6 +61,7 @@ export function adminPages(deps: ServiceDeps, site: Site): Router {
 const TITLES: Partial<Record<string, string>> = {
   link_not_found: 'This set-up link does not work',
   link_used: 'This set-up link has been used',
+  link_expired: 'This set-up link has expired',
   forbidden: 'You cannot do that',
   organisation_not_found: 'Organisation not found',
   not_found: 'Page not found',
