@@ -26,6 +26,7 @@ import { pathOf, press } from './support/web-flow';
 
 const ORG = 'known-devices';
 const PASSWORD = 'a long passphrase';
+const NEW_PASSWORD = 'a brand new passphrase';
 /** The per-account throttle of the reproduction: ten wrong passwords from ten addresses fill it. */
 const FLOOD = 10;
 const floodLimits = { limits: { signInPerAccount: { points: FLOOD, windowMs: 60_000 } } };
@@ -138,6 +139,36 @@ describe('sign-in from known devices', function () {
       const malformed = await signIn(api, owner.email, PASSWORD, newClient(), 'not a token!');
       expectError(malformed, 400, 'invalid_request');
       await expectSpec('POST', '/api/session', malformed);
+    });
+
+    it('an account keeps its ten newest device tokens: an eleventh sign-in forgets the oldest', async () => {
+      const api = await system().startApi(floodLimits);
+      const tokens: string[] = [];
+      for (let i = 0; i < 11; i++) tokens.push(await deviceTokenOf(api, owner.email, newClient()));
+      const { models } = system().db;
+      const user = await models.User.findOne({ where: { email: owner.email } });
+      expect(await models.KnownDevice.count({ where: { accountKind: 'owner', accountId: user?.id } })).to.equal(10);
+      await flood(api, owner.email);
+      expectError(await signIn(api, owner.email, PASSWORD, newClient(), tokens[0]), 429, 'too_many_attempts');
+      await deviceTokenOf(api, owner.email, newClient(), tokens[1]);
+    });
+
+    it('a password reset forgets the account’s device tokens: whoever kept one from the old password is a stranger', async () => {
+      const api = await system().startApi(floodLimits);
+      const token = await deviceTokenOf(api, owner.email, newClient());
+      const asked = await api.call('POST', '/api/password-resets', { body: { organisation: ORG, email: owner.email } });
+      expect(asked.status, asked.text).to.equal(202);
+      const code = /reset code is (\d{6})/.exec((await system().mail.nth(owner.email, 2)).text)?.[1];
+      const confirmed = await api.call('POST', '/api/password-resets/confirm', {
+        body: { organisation: ORG, email: owner.email, code, password: NEW_PASSWORD },
+      });
+      expect(confirmed.status, confirmed.text).to.equal(204);
+
+      await flood(api, owner.email);
+      expectError(await signIn(api, owner.email, NEW_PASSWORD, newClient(), token), 429, 'too_many_attempts');
+      const { models } = system().db;
+      const user = await models.User.findOne({ where: { email: owner.email } });
+      expect(await models.KnownDevice.count({ where: { accountKind: 'owner', accountId: user?.id } })).to.equal(0);
     });
   });
 
