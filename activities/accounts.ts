@@ -57,8 +57,9 @@ export function createAccountActivities({ models }: { models: Models }) {
     },
 
     /**
-     * A new password from a confirmed reset code; every session of the owner ends with it. Repeating it sets the same
-     * hash and ends nothing more.
+     * A new password from a confirmed reset code; every session of the owner ends with it, and every device token goes
+     * (one kept by whoever knew the old password would still have its own guesses). Repeating it sets the same hash and
+     * ends nothing more.
      */
     async setPassword(input: { organisation: string; email: string; passwordHash: string }) {
       const user = await accountOf(models, input.organisation, input.email);
@@ -69,6 +70,7 @@ export function createAccountActivities({ models }: { models: Models }) {
           { endedAt: new Date() },
           { where: { userId: user.id, endedAt: null }, transaction },
         );
+        await models.KnownDevice.destroy({ where: { accountKind: 'owner', accountId: user.id }, transaction });
       });
     },
   };

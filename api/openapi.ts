@@ -211,9 +211,21 @@ const PATHS: Record<string, Partial<Record<'get' | 'post' | 'put' | 'delete', Op
   },
   '/api/session': {
     post: {
-      summary: 'Sign a returning device owner in (failed attempts limited per account and per client address)',
+      summary:
+        'Sign a returning device owner in. Failed attempts are limited per account and per client address, or, with ' +
+        'the deviceToken of an earlier sign-in to this account, per device token (past its limit it is locked out)',
       body: signInBody,
-      responses: { 200: z.strictObject({ token: z.string(), expiresAt: timestamp }), ...ownerErrors },
+      responses: {
+        200: z.strictObject({
+          token: z.string(),
+          expiresAt: timestamp,
+          deviceToken: z
+            .string()
+            .describe('Send it with the next sign-in to this account; it replaces the one sent with this one'),
+          deviceTokenExpiresAt: timestamp,
+        }),
+        ...ownerErrors,
+      },
     },
     delete: { summary: 'Sign out: the session token is dead', auth: 'owner', responses: { 204: null, 401: error } },
   },

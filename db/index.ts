@@ -12,6 +12,7 @@ import * as externalMdm from './migrations/005-external-mdm';
 import * as adminUsers from './migrations/006-admin-users';
 import * as provenPhones from './migrations/007-proven-phones';
 import * as setupLinkExpiry from './migrations/010-setup-link-expiry';
+import * as knownDevices from './migrations/009-known-devices';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -124,6 +125,7 @@ const MIGRATIONS = [
   { name: '006-admin-users', ...adminUsers },
   { name: '007-proven-phones', ...provenPhones },
   { name: '010-setup-link-expiry', ...setupLinkExpiry },
+  { name: '009-known-devices', ...knownDevices },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */

@@ -224,6 +224,31 @@ export class AdminSetupToken extends Model<InferAttributes<AdminSetupToken>, Inf
   declare usedAt: CreationOptional<Date | null>;
 }
 
+export type AccountKind = 'owner' | 'admin';
+
+/**
+ * A browser or API client an owner or admin signed in from (a device token): its sign-in attempts are counted on its
+ * own, apart from strangers'. Only the keyed hash of the token is kept; a sign-in with it replaces it with a new one.
+ */
+export class KnownDevice extends Model<InferAttributes<KnownDevice>, InferCreationAttributes<KnownDevice>> {
+  declare id: CreationOptional<number>;
+  declare tokenHash: string;
+  declare accountKind: AccountKind;
+  /** The owner's (users) or admin's (admin_users) id. */
+  declare accountId: number;
+  declare createdAt: CreationOptional<Date>;
+  declare expiresAt: Date;
+}
+
+/** An admin's proven password whose code was taken: the same proof is refused afterwards. Kept while it would last. */
+export class SpentFirstFactor extends Model<
+  InferAttributes<SpentFirstFactor>,
+  InferCreationAttributes<SpentFirstFactor>
+> {
+  declare id: string;
+  declare expiresAt: Date;
+}
+
 const json = (field: string) => ({ type: DataTypes.JSON, allowNull: false, field });
 
 export function defineModels(sequelize: Sequelize) {
@@ -437,6 +462,24 @@ export function defineModels(sequelize: Sequelize) {
     },
     options('admin_setup_tokens'),
   );
+  KnownDevice.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      tokenHash: { type: DataTypes.STRING(64), allowNull: false, unique: true },
+      accountKind: { type: DataTypes.STRING(8), allowNull: false },
+      accountId: { type: DataTypes.INTEGER, allowNull: false },
+      createdAt: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    options('known_devices'),
+  );
+  SpentFirstFactor.init(
+    {
+      id: { type: DataTypes.STRING(64), primaryKey: true },
+      expiresAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    options('spent_first_factors'),
+  );
   return {
     ApiToken,
     MdmWebhookEvent,
@@ -455,6 +498,8 @@ export function defineModels(sequelize: Sequelize) {
     AdminUser,
     AdminSession,
     AdminSetupToken,
+    KnownDevice,
+    SpentFirstFactor,
   };
 }
 

@@ -93,6 +93,8 @@ const envSchema = z.object({
   SIGN_IN_FAILURES_PER_ADDRESS: count(20),
   SIGN_IN_ACCOUNT_WINDOW: duration('5m'),
   SIGN_IN_FAILURES_PER_ACCOUNT: count(10),
+  SIGN_IN_FAILURES_PER_DEVICE: count(5),
+  KNOWN_DEVICE_TTL: duration('30d'),
   CODE_WINDOW: duration('1h'),
   CODE_FAILURES_PER_ADDRESS: count(30),
   VERIFY_FAILURES_PER_ORGANISATION: count(1000),
@@ -222,6 +224,8 @@ export interface OwnerRules {
   /** A session ends after this long without a request, and in any case this long after sign-in. */
   sessionIdleMs: number;
   sessionAbsoluteMs: number;
+  /** How long a device token lasts after the sign-in that gave it (each sign-in with it gives a new one). */
+  knownDeviceTtlMs: number;
 }
 
 /** A limit on failed attempts: this many within the window; past it, 429 until the window passes. */
@@ -239,6 +243,8 @@ export interface AttemptRules {
   signInPerAccountAndAddress: Limit;
   signInPerAddress: Limit;
   signInPerAccount: Limit;
+  /** Wrong passwords (and codes) from one known device, counted instead of the three above; past it, it is locked. */
+  signInPerDevice: Limit;
   codesPerAddress: Limit;
   verifyPerOrganisation: Limit;
   resetPerAccountAndAddress: Limit;
@@ -330,11 +336,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     owners: {
       sessionIdleMs: e.SESSION_IDLE,
       sessionAbsoluteMs: e.SESSION_ABSOLUTE,
+      knownDeviceTtlMs: e.KNOWN_DEVICE_TTL,
     },
     limits: {
       signInPerAccountAndAddress: { points: e.SIGN_IN_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.SIGN_IN_WINDOW },
       signInPerAddress: { points: e.SIGN_IN_FAILURES_PER_ADDRESS, windowMs: e.SIGN_IN_WINDOW },
       signInPerAccount: { points: e.SIGN_IN_FAILURES_PER_ACCOUNT, windowMs: e.SIGN_IN_ACCOUNT_WINDOW },
+      signInPerDevice: { points: e.SIGN_IN_FAILURES_PER_DEVICE, windowMs: e.SIGN_IN_WINDOW },
       codesPerAddress: { points: e.CODE_FAILURES_PER_ADDRESS, windowMs: e.CODE_WINDOW },
       verifyPerOrganisation: { points: e.VERIFY_FAILURES_PER_ORGANISATION, windowMs: e.CODE_WINDOW },
       resetPerAccountAndAddress: { points: e.RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.RESET_WINDOW },

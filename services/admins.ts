@@ -1,10 +1,11 @@
-import { Op } from 'sequelize';
-import type { AdminUser, Organisation } from '../db/models';
+import { Op, UniqueConstraintError } from 'sequelize';
+import type { AdminUser, KnownDevice, Organisation } from '../db/models';
 import { hashPassword, randomToken } from '../lib/secrets';
 import { totpStep } from '../lib/totp';
 import type { AttemptLimits, Counter } from './attempts';
 import type { ServiceDeps } from './context';
 import { describeError, HttpError } from './errors';
+import { createKnownDevices } from './known-devices';
 import type { SignedIn } from './owners';
 import type { PasswordWork } from './password-work';
 import { sealState, unsealState } from './sealed-state';
@@ -26,6 +27,12 @@ const TOUCH_EVERY_MS = 60_000;
 /** How long the password, once right, waits for the code. */
 const FIRST_FACTOR_MS = 5 * 60_000;
 const FIRST_FACTOR = 'admin-first-factor';
+/** A proven password, sealed: whose it is, and a random id that is spent when its code is taken. */
+interface FirstFactor {
+  admin: number;
+  proof: string;
+}
+const timedOut = () => new HttpError('unauthorized', 'This sign-in has timed out. Sign in again.');
 
 const TOO_MANY = 'Too many failed sign-ins. Wait a while before trying again.';
 const wrongCode = () =>
@@ -51,6 +58,7 @@ export function createAdminAccounts(
   const perAccountAndAddress = attempts.limiter('admin-account-address', limits.signInPerAccountAndAddress);
   const perAddress = attempts.limiter('admin-address', limits.signInPerAddress);
   const perAccount = attempts.limiter('admin-account', limits.signInPerAccount);
+  const knownDevices = createKnownDevices({ models, secrets, config }, attempts, 'admin');
   const counters = (email: string, address: string): Counter[] => {
     const account = secrets.keyedHash('admin-sign-in', email);
     return [
@@ -83,8 +91,37 @@ export function createAdminAccounts(
     if (taken === 0) throw wrongCode();
   };
 
-  /** A new session of an admin whose credentials were just proven (at sign-in, or at the end of their set-up). */
-  const startSession = async (user: AdminUser): Promise<SignedIn> => {
+  /**
+   * A proven password still waiting for its code: sealed by us, in time, and not spent. A proof sealed before proofs
+   * had an id (in a browser across an upgrade) is as timed out as an old one.
+   */
+  const waitingFirstFactor = async (sealed: string | undefined): Promise<FirstFactor | undefined> => {
+    const waiting = unsealState<Partial<FirstFactor>>(secrets, FIRST_FACTOR, sealed);
+    if (waiting?.admin === undefined || waiting.proof === undefined) return undefined;
+    const spent = await models.SpentFirstFactor.count({ where: { id: waiting.proof } });
+    return spent === 0 ? { admin: waiting.admin, proof: waiting.proof } : undefined;
+  };
+
+  /**
+   * Spends a proven password, once: the primary key takes one write of its id, so of two requests with the same proof
+   * (one replayed in another browser) only one goes on to a session; the other is timed out.
+   */
+  const spendFirstFactor = async (proof: string) => {
+    const now = Date.now();
+    // A proof past its time is refused by its seal: its row can go, and the table holds only minutes of sign-ins.
+    await models.SpentFirstFactor.destroy({ where: { expiresAt: { [Op.lte]: new Date(now) } } });
+    try {
+      await models.SpentFirstFactor.create({ id: proof, expiresAt: new Date(now + FIRST_FACTOR_MS) });
+    } catch (error) {
+      throw error instanceof UniqueConstraintError ? timedOut() : error;
+    }
+  };
+
+  /**
+   * A new session of an admin whose credentials were just proven (at sign-in, or at the end of their set-up), and a
+   * device token for the browser in place of the one it signed in with.
+   */
+  const startSession = async (user: AdminUser, device?: KnownDevice): Promise<SignedIn> => {
     const token = randomToken();
     const now = Date.now();
     const expiresAt = new Date(now + rules.sessionAbsoluteMs);
@@ -96,20 +133,23 @@ export function createAdminAccounts(
       lastSeenAt: new Date(now),
       expiresAt,
     });
-    return { token, expiresAt: expiresAt.toISOString() };
+    return { token, expiresAt: expiresAt.toISOString(), ...(await knownDevices.issue(user.id, device)) };
   };
 
   return {
     /**
      * The first factor: the password of an admin who is not disabled. An unknown address, a disabled admin and a
-     * wrong password get the same answer after the same work. Returns the sealed proof the code step goes on from.
+     * wrong password get the same answer after the same work. Failures count against the browser's device token when
+     * this admin was given it, otherwise against the account and the address. Returns the sealed proof the code step
+     * goes on from.
      */
-    async checkPassword(input: { email: string; password: string }, address: string): Promise<string> {
+    async checkPassword(input: { email: string; password: string }, address: string, deviceToken?: string) {
+      const found = await models.AdminUser.findOne({ where: { email: input.email, disabledAt: null } });
+      const device = await knownDevices.recognise(deviceToken, found?.id);
       const user = await attempts.attempt(
-        counters(input.email, address),
+        knownDevices.counters(device, counters(input.email, address)),
         TOO_MANY,
         async () => {
-          const found = await models.AdminUser.findOne({ where: { email: input.email, disabledAt: null } });
           const matches = await passwords.verify(found?.passwordHash ?? (await UNKNOWN_ACCOUNT_HASH), input.password);
           if (!found || !matches) {
             throw new HttpError('invalid_credentials', 'The e-mail address or the password is not right.');
@@ -118,20 +158,34 @@ export function createAdminAccounts(
         },
         isWrongGuess,
       );
-      return sealState(secrets, FIRST_FACTOR, { admin: user.id }, FIRST_FACTOR_MS);
+      return sealState<FirstFactor>(secrets, FIRST_FACTOR, { admin: user.id, proof: randomToken() }, FIRST_FACTOR_MS);
     },
 
     /** Whether a first factor is still waiting for its code. */
-    passwordChecked: (firstFactor: string | undefined) =>
-      unsealState<{ admin: number }>(secrets, FIRST_FACTOR, firstFactor) !== undefined,
+    passwordChecked: async (firstFactor: string | undefined) => (await waitingFirstFactor(firstFactor)) !== undefined,
 
-    /** The second factor: a TOTP code, counted like a password. Right, it starts a session. */
-    async checkCode(firstFactor: string | undefined, code: string, address: string): Promise<SignedIn> {
-      const waiting = unsealState<{ admin: number }>(secrets, FIRST_FACTOR, firstFactor);
+    /**
+     * The second factor: a TOTP code, counted like a password. Right, it spends the first factor and starts a session;
+     * a first factor spent already is refused as a timed-out one.
+     */
+    async checkCode(
+      firstFactor: string | undefined,
+      code: string,
+      address: string,
+      deviceToken?: string,
+    ): Promise<SignedIn> {
+      const waiting = await waitingFirstFactor(firstFactor);
       const user = waiting && (await models.AdminUser.findOne({ where: { id: waiting.admin, disabledAt: null } }));
-      if (!user) throw new HttpError('unauthorized', 'This sign-in has timed out. Sign in again.');
-      await attempts.attempt(counters(user.email, address), TOO_MANY, () => takeCode(user, code), isWrongGuess);
-      return startSession(user);
+      if (!waiting || !user) throw timedOut();
+      const device = await knownDevices.recognise(deviceToken, user.id);
+      await attempts.attempt(
+        knownDevices.counters(device, counters(user.email, address)),
+        TOO_MANY,
+        () => takeCode(user, code),
+        isWrongGuess,
+      );
+      await spendFirstFactor(waiting.proof);
+      return startSession(user, device);
     },
 
     startSession,

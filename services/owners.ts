@@ -15,6 +15,7 @@ import { type AttemptLimits, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { addressFlowStart } from './flow-start';
+import { createKnownDevices, type DeviceToken } from './known-devices';
 import type { PasswordWork } from './password-work';
 import { passwordResetStrength } from './schemas';
 
@@ -25,7 +26,8 @@ export interface Owner {
   sessionId: number;
 }
 
-export interface SignedIn {
+/** A new session, and the device token the client signs in with next time (see services/known-devices.ts). */
+export interface SignedIn extends DeviceToken {
   token: string;
   /** When the session ends at the latest; idleness can end it sooner. */
   expiresAt: string;
@@ -53,6 +55,7 @@ export function createOwnerAccounts(
   const signInPerAccount = attempts.limiter('account', limits.signInPerAccount);
   const resetPerAccountAndAddress = attempts.limiter('reset-address', limits.resetPerAccountAndAddress);
   const resetPerAccount = attempts.limiter('reset', limits.resetPerAccount);
+  const knownDevices = createKnownDevices({ models, secrets, config }, attempts, 'owner');
   const sessionHash = (token: string) => secrets.keyedHash('owner-session', token);
   /** A session that can still be used: not ended, not past its absolute limit, not idle past the idle limit. */
   const live = (now: number) => ({
@@ -71,23 +74,25 @@ export function createOwnerAccounts(
   return {
     /**
      * Signs an owner in. An unknown address and a wrong password get the same answer after the same work; failures
-     * count against the account and the client address.
+     * count against the device token the client presented, when it is one this account was given, and otherwise
+     * against the account and the client address.
      */
     async signIn(
-      input: { organisation?: string; email: string; password: string },
+      input: { organisation?: string; email: string; password: string; deviceToken?: string },
       address: string,
     ): Promise<SignedIn> {
       const organisation = await ownersOrganisation(models, input.organisation);
       const account = accountKeyOf(organisation, input.email);
+      const found = await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } });
+      const device = await knownDevices.recognise(input.deviceToken, found?.id);
       const user = await attempts.attempt(
-        [
+        knownDevices.counters(device, [
           [signInPerAccountAndAddress, `${account}|${address}`],
           [signInPerAddress, address],
           [signInPerAccount, account],
-        ],
+        ]),
         'Too many failed sign-ins. Wait a while before trying again.',
         async () => {
-          const found = await models.User.findOne({ where: { organisationId: organisation.id, email: input.email } });
           const matches = await passwords.verify(found?.passwordHash ?? (await UNKNOWN_ACCOUNT_HASH), input.password);
           if (!found || !matches) {
             throw new HttpError('invalid_credentials', 'The e-mail address or the password is not right.');
@@ -107,7 +112,7 @@ export function createOwnerAccounts(
         lastSeenAt: new Date(now),
         expiresAt,
       });
-      return { token, expiresAt: expiresAt.toISOString() };
+      return { token, expiresAt: expiresAt.toISOString(), ...(await knownDevices.issue(user.id, device)) };
     },
 
     /** The owner behind a session token; 401 once the session has ended, idled out or aged out. */

@@ -55,11 +55,20 @@ export const phoneCodeBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 
 /** What an Android device policy app sends at check-in: the device's identifiers (lib/android.ts says which). */
 export const checkInBody = z.strictObject({ deviceInfo: androidCheckInInfo });
 
+/** Path parameters of opaque tokens and ids: bounded, URL-safe base64. */
+export const opaqueParam = z.string().regex(/^[A-Za-z0-9_-]{16,512}$/);
+
 /** A returning owner: sign-in, password reset (the typed password is only bounded: old passwords keep working). */
 export const signInBody = z.strictObject({
   organisation: slug.optional(),
   email,
   password: z.string().min(1).max(200),
+  deviceToken: opaqueParam
+    .optional()
+    .describe(
+      'The deviceToken of this client’s last sign-in to this account: its attempts are then counted on their own, ' +
+        'not with strangers’',
+    ),
 });
 export const passwordResetBody = z.strictObject({ organisation: slug.optional(), email });
 /**
@@ -75,9 +84,6 @@ export const passwordResetConfirmBody = passwordResetBody.extend({
 });
 /** Device ids are UUIDs the workflow chose. */
 export const deviceIdParam = z.uuid();
-
-/** Path parameters of opaque tokens and ids: bounded, URL-safe base64. */
-export const opaqueParam = z.string().regex(/^[A-Za-z0-9_-]{16,512}$/);
 
 /** The web pages' forms: the same rules, but a field left blank arrives as an empty string. */
 const blankAsUnset = <T extends z.ZodType>(schema: T) =>

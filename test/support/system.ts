@@ -114,6 +114,7 @@ export const TEST_TIMINGS: FlowTimings = {
 export const TEST_OWNER_RULES: OwnerRules = {
   sessionIdleMs: 10 * 60_000,
   sessionAbsoluteMs: 60 * 60_000,
+  knownDeviceTtlMs: 30 * 86_400_000,
 };
 
 const minute = (points: number) => ({ points, windowMs: 60_000 });
@@ -125,6 +126,7 @@ export const TEST_LIMITS: AttemptRules = {
   signInPerAccountAndAddress: minute(5),
   signInPerAddress: minute(1_000),
   signInPerAccount: minute(100),
+  signInPerDevice: minute(5),
   codesPerAddress: minute(10_000),
   verifyPerOrganisation: minute(10_000),
   resetPerAccountAndAddress: minute(10),

@@ -103,7 +103,7 @@ export function invitationPages(
           const previous = sessionIn(req);
           if (previous) await admins.signOut(previous);
           res.clearCookie(names.setup, cookie);
-          keepSession(res, session.token);
+          keepSession(res, session);
           return '/admin?notice=set-up';
         },
       }),

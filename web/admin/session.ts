@@ -17,6 +17,7 @@ export function sessionPages({
   names,
   cookieIn,
   sessionIn,
+  deviceTokenIn,
   keepSession,
   forgetSession,
   show,
@@ -32,7 +33,7 @@ export function sessionPages({
   const withFirstFactor =
     (handle: RequestHandler): RequestHandler =>
     async (req, res, next) => {
-      if (!admins.passwordChecked(firstFactorIn(req))) return res.redirect(303, signInOf('timed-out'));
+      if (!(await admins.passwordChecked(firstFactorIn(req)))) return res.redirect(303, signInOf('timed-out'));
       await handle(req, res, next);
     };
 
@@ -48,7 +49,8 @@ export function sessionPages({
         schema: signInForm,
         again: (state, status) => showSignIn(req, res, state, status),
         run: async (credentials) => {
-          res.cookie(names.firstFactor, await admins.checkPassword(credentials, clientAddress(req)), cookie);
+          const firstFactor = await admins.checkPassword(credentials, clientAddress(req), deviceTokenIn(req));
+          res.cookie(names.firstFactor, firstFactor, cookie);
           return '/admin/sign-in/code';
         },
       }),
@@ -61,12 +63,12 @@ export function sessionPages({
         fields: CODE_FIELDS,
         again: (state, status) => showCode(res, state, status),
         run: async ({ code }) => {
-          const session = await admins.checkCode(firstFactorIn(req), code, clientAddress(req));
+          const session = await admins.checkCode(firstFactorIn(req), code, clientAddress(req), deviceTokenIn(req));
           // A session this browser still had (another admin's, say) ends rather than lingering unseen.
           const previous = sessionIn(req);
           if (previous) await admins.signOut(previous);
           res.clearCookie(names.firstFactor, cookie);
-          keepSession(res, session.token);
+          keepSession(res, session);
           return '/admin';
         },
       }),

@@ -68,7 +68,7 @@ export function setupPages({ setup, cookie, names, cookieIn, show, keepSession }
         run: async ({ code }) => {
           const session = await setup.complete(token, cookieIn(req, names.setup), code);
           res.clearCookie(names.setup, cookie);
-          keepSession(res, session.token);
+          keepSession(res, session);
           return '/admin?notice=set-up';
         },
       }),

@@ -5,6 +5,7 @@ import { createAdminAccounts, type SignedInAdmin } from '../../services/admins';
 import { createAttemptLimits } from '../../services/attempts';
 import type { ServiceDeps } from '../../services/context';
 import { describeError, HttpError } from '../../services/errors';
+import type { SignedIn } from '../../services/owners';
 import { createPasswordWork } from '../../services/password-work';
 import { opaqueParam } from '../../services/schemas';
 import { cookieName, csrfCookieOptions } from '../cookies';
@@ -47,8 +48,9 @@ export const adminIn = (res: Response): SignedInAdmin => res.locals.admin as Sig
 export const managedOrganisation = (res: Response): Organisation => res.locals.organisation as Organisation;
 
 /**
- * What the admin pages share: the services, the cookies (the session; the proven password waiting for its code; the
- * first supervisor's choices waiting for theirs), the site's frame, and the guards of the signed-in pages.
+ * What the admin pages share: the services, the cookies (the session; the browser's device token; the proven password
+ * waiting for its code; the first supervisor's choices waiting for theirs), the site's frame, and the guards of the
+ * signed-in pages.
  */
 export function adminKit(deps: ServiceDeps, site: Site) {
   const { config } = deps;
@@ -64,19 +66,27 @@ export function adminKit(deps: ServiceDeps, site: Site) {
   const names = {
     session: cookieName('admin', cookie),
     firstFactor: cookieName('admin-first-factor', cookie),
+    device: cookieName('admin-device', cookie),
     setup: cookieName('admin-setup', cookie),
   };
   const cookieIn = (req: Request, name: string) => {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[name];
     return typeof value === 'string' ? value : undefined;
   };
-  const sessionIn = (req: Request) => {
-    const token = opaqueParam.safeParse(cookieIn(req, names.session));
+  const opaqueCookieIn = (req: Request, name: string) => {
+    const token = opaqueParam.safeParse(cookieIn(req, name));
     return token.success ? token.data : undefined;
   };
+  const sessionIn = (req: Request) => opaqueCookieIn(req, names.session);
+  const deviceTokenIn = (req: Request) => opaqueCookieIn(req, names.device);
 
   const sessionCookie = { ...cookie, maxAge: config.owners.sessionAbsoluteMs };
-  const keepSession = (res: Response, token: string) => res.cookie(names.session, token, sessionCookie);
+  // The browser's device token outlives sessions (sign-out keeps it): its next sign-in is counted apart from strangers'.
+  const deviceCookie = { ...cookie, maxAge: config.owners.knownDeviceTtlMs };
+  const keepSession = (res: Response, session: SignedIn) => {
+    res.cookie(names.session, session.token, sessionCookie);
+    res.cookie(names.device, session.deviceToken, deviceCookie);
+  };
   const forgetSession = (res: Response) => res.clearCookie(names.session, cookie);
 
   const show = (res: Response, page: Page, status = 200) => sendPage(res, site, page, status);
@@ -142,6 +152,7 @@ export function adminKit(deps: ServiceDeps, site: Site) {
     names,
     cookieIn,
     sessionIn,
+    deviceTokenIn,
     keepSession,
     forgetSession,
     show,

@@ -8,7 +8,16 @@ import { signInPage } from '../templates/owner';
 import { devicesOf, noticeIn, type OwnerKit, signInOf } from './shared';
 
 /** Signing in with an organisation, and out again. */
-export function sessionPages({ accounts, deps, show, tokenIn, keepSession, forgetSession, signedOutForm }: OwnerKit) {
+export function sessionPages({
+  accounts,
+  deps,
+  show,
+  tokenIn,
+  deviceTokenIn,
+  keepSession,
+  forgetSession,
+  signedOutForm,
+}: OwnerKit) {
   return {
     showSignIn: async (req, res) => {
       const slug = organisationIn(req);
@@ -22,8 +31,12 @@ export function sessionPages({ accounts, deps, show, tokenIn, keepSession, forge
     },
 
     signIn: signedOutForm(signInPage, signInForm, async (credentials, slug, req, res) => {
-      const { token } = await accounts.signIn({ organisation: slug, ...credentials }, clientAddress(req));
-      keepSession(res, slug, token);
+      const deviceToken = deviceTokenIn(req, slug);
+      keepSession(
+        res,
+        slug,
+        await accounts.signIn({ organisation: slug, ...credentials, deviceToken }, clientAddress(req)),
+      );
       return devicesOf(slug);
     }),
 

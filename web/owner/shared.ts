@@ -5,7 +5,7 @@ import { ownersOrganisation } from '../../db/policy';
 import type { ServiceDeps } from '../../services/context';
 import { describeError } from '../../services/errors';
 import type { OwnerDevices } from '../../services/owner-devices';
-import type { Owner, OwnerAccounts } from '../../services/owners';
+import type { Owner, OwnerAccounts, SignedIn } from '../../services/owners';
 import { cookieName, pageCookieOptions } from '../cookies';
 import { csrfToken } from '../csrf';
 import { answerForm, type FormAnswer, organisationIn } from '../page-kit';
@@ -44,15 +44,23 @@ export function ownerKit({ accounts, devices }: OwnerServices, deps: ServiceDeps
   // One cookie per organisation, as registrations have, so sessions with different organisations live side by side.
   const sessionPrefix = cookieName('owner-', cookie);
   const sessionCookie = { ...cookie, maxAge: config.owners.sessionAbsoluteMs };
+  // The device token of each organisation's account, too: it outlives sessions (sign-out keeps it) for the next sign-in.
+  // Not `owner-device-…`: that is the session cookie of an organisation whose slug begins with `device-`.
+  const devicePrefix = cookieName('known-device-', cookie);
+  const deviceCookie = { ...cookie, maxAge: config.owners.knownDeviceTtlMs };
 
   const show = (res: Response, page: Page, status = 200) => sendPage(res, site, page, status);
 
-  const tokenIn = (req: Request, slug: string) => {
-    const value = (req.cookies as Record<string, unknown> | undefined)?.[`${sessionPrefix}${slug}`];
+  const cookieIn = (req: Request, name: string) => {
+    const value = (req.cookies as Record<string, unknown> | undefined)?.[name];
     return typeof value === 'string' && /^[A-Za-z0-9_-]{16,512}$/.test(value) ? value : undefined;
   };
-  const keepSession = (res: Response, slug: string, token: string) =>
-    res.cookie(`${sessionPrefix}${slug}`, token, sessionCookie);
+  const tokenIn = (req: Request, slug: string) => cookieIn(req, `${sessionPrefix}${slug}`);
+  const deviceTokenIn = (req: Request, slug: string) => cookieIn(req, `${devicePrefix}${slug}`);
+  const keepSession = (res: Response, slug: string, signedIn: SignedIn) => {
+    res.cookie(`${sessionPrefix}${slug}`, signedIn.token, sessionCookie);
+    res.cookie(`${devicePrefix}${slug}`, signedIn.deviceToken, deviceCookie);
+  };
   const forgetSession = (res: Response, slug: string) => res.clearCookie(`${sessionPrefix}${slug}`, cookie);
 
   /** The owner signed in with this organisation; undefined when nobody is, or the session ended (with a redirect). */
@@ -109,6 +117,7 @@ export function ownerKit({ accounts, devices }: OwnerServices, deps: ServiceDeps
     cookie,
     show,
     tokenIn,
+    deviceTokenIn,
     keepSession,
     forgetSession,
     signedInPage,
