@@ -11,8 +11,8 @@ import * as appleEnrolment from './migrations/004-apple-enrolment';
 import * as externalMdm from './migrations/005-external-mdm';
 import * as adminUsers from './migrations/006-admin-users';
 import * as provenPhones from './migrations/007-proven-phones';
-import * as setupLinkExpiry from './migrations/010-setup-link-expiry';
 import * as knownDevices from './migrations/009-known-devices';
+import * as setupLinkExpiry from './migrations/010-setup-link-expiry';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -124,8 +124,8 @@ const MIGRATIONS = [
   { name: '005-external-mdm', ...externalMdm },
   { name: '006-admin-users', ...adminUsers },
   { name: '007-proven-phones', ...provenPhones },
-  { name: '010-setup-link-expiry', ...setupLinkExpiry },
   { name: '009-known-devices', ...knownDevices },
+  { name: '010-setup-link-expiry', ...setupLinkExpiry },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */
