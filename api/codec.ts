@@ -23,7 +23,7 @@ const codecBody = z.strictObject({
  * codec-server protocol of the Temporal Web UI and CLI). It answers only callers allowed to see the data.
  */
 export function codecRoutes(config: CodecEndpointConfig, authorise: CodecAuthoriser): Router {
-  const codec = new EncryptionCodec(config.keys);
+  const codec = new EncryptionCodec(config.keys, config.plaintext);
   const router = Router();
 
   router.use((req: Request, res: Response, next: NextFunction) => {

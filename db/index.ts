@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
 import sqlite3 from 'sqlite3';
 import { SequelizeStorage, Umzug } from 'umzug';
+import type { PlaintextPayloads } from '../lib/codec';
 import * as initial from './migrations/001-initial';
 import * as apiTokens from './migrations/002-api-tokens';
 import * as returningOwners from './migrations/003-returning-owners';
@@ -13,13 +14,21 @@ import * as adminUsers from './migrations/006-admin-users';
 import * as provenPhones from './migrations/007-proven-phones';
 import * as knownDevices from './migrations/009-known-devices';
 import * as setupLinkExpiry from './migrations/010-setup-link-expiry';
+import * as installation from './migrations/011-installation';
 import { defineModels, type Models } from './models';
 
 export interface Database {
   sequelize: Sequelize;
   models: Models;
+  installation: Installation;
   rateLimitStore: RateLimitStore;
   close(): Promise<void>;
+}
+
+/** What was decided when this installation's database was made. */
+export interface Installation {
+  /** The default of TEMPORAL_PLAINTEXT_PAYLOADS: `refuse` for a new installation, `accept` for one from before. */
+  plaintextPayloads: PlaintextPayloads;
 }
 
 /** What rate-limiter-flexible needs to keep its counters in this database (table `sign_in_limits`). */
@@ -126,6 +135,7 @@ const MIGRATIONS = [
   { name: '007-proven-phones', ...provenPhones },
   { name: '009-known-devices', ...knownDevices },
   { name: '010-setup-link-expiry', ...setupLinkExpiry },
+  { name: '011-installation', ...installation },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */
@@ -169,13 +179,22 @@ export async function openDatabase(url: string): Promise<Database> {
   } else {
     sequelize = new Sequelize(url, { logging: false, pool: { max: 10 } });
   }
-  const migrate = () =>
-    new Umzug({
+  const migrate = async () => {
+    const umzug = new Umzug({
       migrations: MIGRATIONS,
       context: sequelize.getQueryInterface(),
       storage: new SequelizeStorage({ sequelize, tableName: 'schema_migrations' }),
       logger: undefined,
-    }).up();
+    });
+    // No migration run yet: a new installation, whose Temporal holds nothing written before encryption.
+    const fresh = (await umzug.executed()).length === 0;
+    await umzug.up();
+    await sequelize.query(
+      // Kept if there: decided once, by whichever process migrated the database first.
+      'INSERT INTO installation (id, plaintext_payloads, created_at) VALUES (1, :plaintext, :now) ON CONFLICT DO NOTHING',
+      { replacements: { plaintext: fresh ? 'refuse' : 'accept', now: new Date() } },
+    );
+  };
   if (sequelize.getDialect() === 'postgres') {
     // Several API and worker processes start at once on one database: one migrates, the others wait for it.
     await sequelize.transaction(async (transaction) => {
@@ -187,9 +206,14 @@ export async function openDatabase(url: string): Promise<Database> {
   }
   const models = defineModels(sequelize);
   const limits = await openRateLimitStore(sequelize, storage);
+  // The row is there once the migrations ran (above, or by another process).
+  const [{ plaintext_payloads }] = (await sequelize.query('SELECT plaintext_payloads FROM installation WHERE id = 1', {
+    type: QueryTypes.SELECT,
+  })) as [{ plaintext_payloads: PlaintextPayloads }];
   return {
     sequelize,
     models,
+    installation: { plaintextPayloads: plaintext_payloads },
     rateLimitStore: limits.store,
     close: async () => {
       await limits.close();

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { freeLoopbackPort, isPortTaken, killedWithThisProcess } from './loopback';
 
 // The lookup is shared with the plain-Node install step, hence CommonJS.
 const { APPLE_ENGINES, findAppleEngines, isExecutableFile } = require('../scripts/apple-engines-path.js') as {
@@ -180,18 +180,6 @@ function engineEnv(own: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { ...env, ...own };
 }
 
-// Children still running when Node exits (normally, or by process.exit) are killed, so that none outlives us.
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  running.add(child);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const each of running) each.kill('SIGKILL');
-  });
-}
-
 /** One engine: started (and restarted) with the same arguments, considered up once `readyUrl` answers 200. */
 class EngineProcess {
   private child: ChildProcess | undefined;
@@ -221,12 +209,11 @@ class EngineProcess {
     this.stopping = false;
     const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    track(child);
+    killedWithThisProcess(child);
     this.exited = new Promise((resolve) => {
       const ended = (reason: string) => {
         if (this.child !== child) return;
         this.child = undefined;
-        running.delete(child);
         this.exitReason = reason;
         if (!this.stopping) this.spec.log(`${name}: ${reason}`);
         resolve();
@@ -295,28 +282,6 @@ function httpStatus(url: string): Promise<number | undefined> {
   });
 }
 
-function listenOnLoopback(port: number): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
-}
-
-/** A port free on loopback now (another process may take it before it is used: callers bind it soon after). */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = await listenOnLoopback(0);
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function assertPortFree(port: number, name: string): Promise<void> {
-  let server: net.Server;
-  try {
-    server = await listenOnLoopback(port);
-  } catch (error) {
-    throw new Error(`${name} cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
-  }
-  await new Promise((resolve) => server.close(resolve));
+  if (await isPortTaken(port)) throw new Error(`${name} cannot listen on 127.0.0.1:${port}: another process does`);
 }

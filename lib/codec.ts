@@ -5,12 +5,18 @@ import { temporal } from '@temporalio/proto';
 /**
  * Every payload Temporal stores (workflow and activity inputs and results, update arguments and answers, query
  * answers, failure messages) is encrypted with AES-256-GCM. The key id travels in the payload's metadata, so keys
- * rotate: the first key encrypts, every listed key decrypts. Payloads written before encryption pass through as they are.
+ * rotate: the first key encrypts, every listed key decrypts. A payload without our encryption is refused when decoded:
+ * otherwise whoever can hand the worker a task (a process squatting Temporal's port, a client without the key) could
+ * feed it input of their own. An installation from before encryption still holds such payloads in its histories: it
+ * accepts them (`accept`) until the operator says none is left (TEMPORAL_PLAINTEXT_PAYLOADS, docs/operations.md).
  */
 
 export const ENCODING = 'binary/encrypted';
 const ENCODING_KEY = 'encoding';
 const KEY_ID_KEY = 'encryption-key-id';
+
+/** Whether payloads without our encryption are decoded as they are (`accept`) or refused (`refuse`). */
+export type PlaintextPayloads = 'refuse' | 'accept';
 
 export interface CodecKey {
   id: string;
@@ -41,7 +47,10 @@ const text = (value: string) => new TextEncoder().encode(value);
 const untext = (value: Uint8Array | null | undefined) => (value ? new TextDecoder().decode(value) : undefined);
 
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly keys: CodecKey[]) {}
+  constructor(
+    private readonly keys: CodecKey[],
+    private readonly plaintext: PlaintextPayloads = 'refuse',
+  ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const { id, key } = this.keys[0] as CodecKey;
@@ -59,7 +68,14 @@ export class EncryptionCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (untext(payload.metadata?.[ENCODING_KEY]) !== ENCODING) return payload;
+      const encoding = untext(payload.metadata?.[ENCODING_KEY]);
+      if (encoding !== ENCODING) {
+        if (this.plaintext === 'accept') return payload;
+        throw new Error(
+          `payload not encrypted by this service (encoding "${encoding ?? 'none'}") refused: ` +
+            'TEMPORAL_PLAINTEXT_PAYLOADS=accept reads payloads written before encryption',
+        );
+      }
       const id = untext(payload.metadata?.[KEY_ID_KEY]);
       const key = this.keys.find((candidate) => candidate.id === id);
       if (!key) throw new Error(`payload encrypted with unknown key "${id}": add it to TEMPORAL_CODEC_KEY to read it`);
@@ -73,9 +89,9 @@ export class EncryptionCodec implements PayloadCodec {
 }
 
 /** The data converter of every client and worker: encrypted payloads, and failure messages encoded with them. */
-export function encryptingDataConverter(keys: CodecKey[]): DataConverter {
+export function encryptingDataConverter(keys: CodecKey[], plaintext?: PlaintextPayloads): DataConverter {
   return {
-    payloadCodecs: [new EncryptionCodec(keys)],
+    payloadCodecs: [new EncryptionCodec(keys, plaintext)],
     failureConverterPath: require.resolve('./failure-converter'),
   };
 }
@@ -101,6 +117,7 @@ export const payloadToJson = ({ metadata, data }: Payload): JsonPayload => ({
 /** Who may use the codec endpoint operators' tools call (api/codec.ts), and with which keys. */
 export interface CodecEndpointConfig {
   keys: CodecKey[];
+  plaintext: PlaintextPayloads;
   /** The Temporal Web UI's origin: the only one CORS lets read answers. */
   uiOrigin: string;
   /**

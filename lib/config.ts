@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { FlowTimings } from '../workflows/messages';
-import { type CodecKey, newCodecKey, parseCodecKeys } from './codec';
+import { type CodecKey, newCodecKey, type PlaintextPayloads, parseCodecKeys } from './codec';
 import type { ProfileSigningSource } from './profile-signing';
 
 /** The one place that reads the environment. Every process (all-in-one, api, worker, tests) builds a Config here. */
@@ -74,6 +74,7 @@ const envSchema = z.object({
   TWILIO_FROM: z.string().optional(),
   APP_SECRET: z.string().min(32).optional(),
   TEMPORAL_CODEC_KEY: z.string().optional(),
+  TEMPORAL_PLAINTEXT_PAYLOADS: z.enum(['refuse', 'accept']).optional(),
   TEMPORAL_UI_ORIGIN: z.string().url().optional(),
   // A bearer token the API accepts: 16–512 URL-safe base64 characters, like the tokens it issues itself.
   SUPERVISOR_TOKEN: z
@@ -194,6 +195,11 @@ export interface Config {
   appSecret: Buffer;
   /** Keys of the payload codec, the first one encrypts; identical in every API and worker process. */
   codecKeys: CodecKey[];
+  /**
+   * Whether payloads without our encryption are refused or read (TEMPORAL_PLAINTEXT_PAYLOADS); unset, the installation
+   * decides (db/index.ts: `refuse` for a new one, `accept` for one that may hold payloads from before encryption).
+   */
+  plaintextPayloads?: PlaintextPayloads;
   /** The Temporal Web UI allowed to call the codec endpoint from the browser (CORS). */
   temporalUiOrigin: string;
   supervisorToken?: string;
@@ -319,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'utf8',
     ),
     codecKeys: parseCodecKeys(e.TEMPORAL_CODEC_KEY ?? persistentSecret(dataDir, 'codec-key', newCodecKey)),
+    plaintextPayloads: e.TEMPORAL_PLAINTEXT_PAYLOADS,
     temporalUiOrigin: e.TEMPORAL_UI_ORIGIN ?? `http://localhost:${e.TEMPORAL_UI_PORT}`,
     supervisorToken: e.SUPERVISOR_TOKEN,
     timings: {

@@ -7,7 +7,7 @@ import { createOutboxSms, createTwilioSms } from '../activities/sms';
 import { createAuth } from '../api/auth';
 import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
-import { encryptingDataConverter } from '../lib/codec';
+import { encryptingDataConverter, type PlaintextPayloads } from '../lib/codec';
 import { type Config, loadConfig } from '../lib/config';
 import { handOver } from '../lib/handover';
 import { createLogger, temporalLogger } from '../lib/logger';
@@ -22,6 +22,8 @@ import { type AppleEnrolmentRuntime, openAppleEnrolment, servedApple } from './a
 
 export interface Base {
   config: Config;
+  /** What the codec does with payloads without our encryption: the setting, else the installation's default. */
+  plaintextPayloads: PlaintextPayloads;
   logger: Logger;
   db: Database;
   temporal: TemporalConnections;
@@ -48,14 +50,22 @@ export async function openBase({
   if (config.seedDemo && (await seedDemoIfEmpty(db))) {
     logger.info(`empty database: seeded the demo organisation "${DEMO_ORGANISATION}" with templates`);
   }
-  const temporal = await openTemporal(config);
+  const plaintextPayloads = config.plaintextPayloads ?? db.installation.plaintextPayloads;
+  if (plaintextPayloads === 'accept') {
+    logger.warn(
+      'Temporal payloads without our encryption are accepted (an installation from before encryption, or ' +
+        'TEMPORAL_PLAINTEXT_PAYLOADS=accept): set TEMPORAL_PLAINTEXT_PAYLOADS=refuse once none is left (docs/operations.md)',
+    );
+  }
+  const temporal = await openTemporal(config, plaintextPayloads);
   const apple = await openAppleEnrolment(config, logger, { mayStartEngines: embedded, signsProfiles: servesApi });
   if (apple.off) logger.warn(`${apple.off} iOS and macOS devices are not offered.`);
-  return { config, logger, db, temporal, apple };
+  return { config, plaintextPayloads, logger, db, temporal, apple };
 }
 
 export async function startWorker({
   config,
+  plaintextPayloads,
   db,
   temporal,
   apple,
@@ -74,12 +84,12 @@ export async function startWorker({
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities,
-    dataConverter: encryptingDataConverter(config.codecKeys),
+    dataConverter: encryptingDataConverter(config.codecKeys, plaintextPayloads),
   });
   return { worker, running: worker.run() };
 }
 
-export async function startApi({ config, logger, db, temporal, apple }: Base): Promise<Server> {
+export async function startApi({ config, plaintextPayloads, logger, db, temporal, apple }: Base): Promise<Server> {
   const secrets = createSecrets(config.appSecret);
   const generated = await createAuth(db.models, secrets).bootstrapSupervisor(config.supervisorToken);
   const handing = { dataDir: config.dataDir, logger };
@@ -120,6 +130,7 @@ export async function startApi({ config, logger, db, temporal, apple }: Base): P
       machineRefusalsPerMinute: config.machineRefusalsPerMinute,
       codec: {
         keys: config.codecKeys,
+        plaintext: plaintextPayloads,
         uiOrigin: config.temporalUiOrigin,
         allowLocalUi: !config.temporal.address,
       },

@@ -233,8 +233,8 @@ describe('no secret and no personal data in clear in Temporal', () => {
       expect(String(error)).to.include('unknown key "k1"');
     });
 
-    it('passes payloads written before encryption through unchanged', async () => {
-      const codec = new EncryptionCodec(parseCodecKeys(key()));
+    it('passes payloads written before encryption through unchanged while they are accepted', async () => {
+      const codec = new EncryptionCodec(parseCodecKeys(key()), 'accept');
       const [decoded] = await codec.decode([
         payloadFromJson({
           metadata: { encoding: Buffer.from('json/plain').toString('base64') },

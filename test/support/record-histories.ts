@@ -69,7 +69,7 @@ function serviceDeps(): ServiceDeps {
       registrationsPerMinute: 100_000,
       scepRequestsPerMinute: 100_000,
       machineRefusalsPerMinute: 100_000,
-      codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
+      codec: { keys: CODEC_KEYS, plaintext: 'refuse', uiOrigin: UI_ORIGIN, allowLocalUi: true },
       siteName: SITE_NAME,
       siteHelp: SITE_HELP,
       devOutbox: false,

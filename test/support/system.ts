@@ -13,15 +13,11 @@ import { createTwilioSms } from '../../activities/sms';
 import { createAuth } from '../../api/auth';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
-import {
-  findAppleEngineBinaries,
-  freeLoopbackPort,
-  type RunningAppleEngines,
-  startAppleEngines,
-} from '../../lib/apple-engines';
-import { encryptingDataConverter, parseCodecKeys } from '../../lib/codec';
+import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../../lib/apple-engines';
+import { encryptingDataConverter, type PlaintextPayloads, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import { freeLoopbackPort } from '../../lib/loopback';
 import type { AppleEnrolmentService } from '../../lib/nanomdm';
 import { openProfileSigner } from '../../lib/profile-signing';
 import { createSecrets, type Secrets } from '../../lib/secrets';
@@ -216,7 +212,8 @@ export class TestSystem {
   api!: ApiUnderTest;
   private worker!: Worker;
   private workerRun!: Promise<void>;
-  private workflowBundle!: Awaited<ReturnType<typeof bundleWorkflows>>;
+  /** The workflow code the workers run, bundled once: a test's own worker reuses it. */
+  workflowBundle!: Awaited<ReturnType<typeof bundleWorkflows>>;
   private apis: ApiUnderTest[] = [];
 
   async start(): Promise<void> {
@@ -288,6 +285,8 @@ export class TestSystem {
       apple?: AppleEnrolmentService | 'off';
       /** Another Temporal client (one that reaches no server, say). */
       client?: Client;
+      /** What the codec endpoint does with payloads without our encryption: refused, as in a new installation. */
+      plaintextPayloads?: PlaintextPayloads;
     } = {},
   ): Promise<ApiUnderTest> {
     const deps: ServiceDeps = {
@@ -308,7 +307,12 @@ export class TestSystem {
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
         scepRequestsPerMinute: overrides.scepRequestsPerMinute ?? 100_000,
         machineRefusalsPerMinute: overrides.machineRefusalsPerMinute ?? 100_000,
-        codec: { keys: CODEC_KEYS, uiOrigin: UI_ORIGIN, allowLocalUi: true },
+        codec: {
+          keys: CODEC_KEYS,
+          plaintext: overrides.plaintextPayloads ?? 'refuse',
+          uiOrigin: UI_ORIGIN,
+          allowLocalUi: true,
+        },
         siteName: SITE_NAME,
         siteHelp: SITE_HELP,
         // The test system delivers for real (SMTP, Twilio fake); an outbox page is asked for explicitly.
