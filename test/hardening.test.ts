@@ -13,7 +13,7 @@ import { expectSpec } from './support/openapi';
 import { healthy, stop } from './support/processes';
 import { APP_SECRET_TEXT, type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
-const ORG = 'hardened';
+const ORG = 'hardening-small';
 const NEW_PASSWORD = 'a brand new passphrase';
 
 /** An owner whose device checked in: their account exists and can reset its password. */

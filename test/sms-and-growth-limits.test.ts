@@ -49,6 +49,7 @@ describe('SMS and growth limits', () => {
     await system().createOrganisation(ORG, { platforms: ['windows', 'android'] });
     await system().setSystem({ platforms: { android: { useSmsInstallationCode: true } } });
   });
+  after(() => system().setSystem({ platforms: {} }));
 
   it('sends a number not proven for the account a code, and the link only once the owner types it', async () => {
     const { api } = system();
