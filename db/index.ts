@@ -10,6 +10,7 @@ import * as returningOwners from './migrations/003-returning-owners';
 import * as appleEnrolment from './migrations/004-apple-enrolment';
 import * as externalMdm from './migrations/005-external-mdm';
 import * as adminUsers from './migrations/006-admin-users';
+import * as appleUdids from './migrations/008-apple-udids';
 import { defineModels, type Models } from './models';
 
 export interface Database {
@@ -120,6 +121,7 @@ const MIGRATIONS = [
   { name: '004-apple-enrolment', ...appleEnrolment },
   { name: '005-external-mdm', ...externalMdm },
   { name: '006-admin-users', ...adminUsers },
+  { name: '008-apple-udids', ...appleUdids },
 ];
 
 /** How long a SQLite writer waits for another one (in this or another process) before it fails with SQLITE_BUSY. */
