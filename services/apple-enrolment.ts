@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import plist from 'plist';
-import { Op, UniqueConstraintError } from 'sequelize';
+import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize';
 import { markUnenrolled, recordSettingsOutcome } from '../db/devices';
 import type { Device } from '../db/models';
 import { readCertificateRequest, signerCommonName } from '../lib/apple-certificates';
@@ -11,6 +11,7 @@ import type { AppleMdm } from '../lib/nanomdm';
 import {
   checkInUpdate,
   checkOutUpdate,
+  DEFAULT_SETTINGS_TIMEOUT_MS,
   deviceWorkflowId,
   managedDeviceWorkflowId,
   settingsResultSignal,
@@ -134,11 +135,38 @@ export function createAppleEnrolment(deps: ServiceDeps) {
     }
   }
 
+  /** How long a removed device's RemoveProfile is waited for: its run's wait for the device's check-out. */
+  const removalGraceMs = deps.config.timings.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS;
+
+  /**
+   * An enrolment that has let go of its UDID, for the claimant's sake: checked out, its link expired, or removed —
+   * except that a removed device that has not checked out yet is still sent its RemoveProfile by UDID, so until its
+   * run stops waiting for it only its own owner (enrolling the device again, after erasing it) takes the UDID over.
+   */
+  const letGo = (claimant: Device): WhereOptions<Device> => {
+    const now = Date.now();
+    return {
+      [Op.or]: [
+        { state: { [Op.in]: ['unenrolled', 'link-expired'] } },
+        { state: 'link-issued', linkExpiresAt: { [Op.lte]: new Date(now) } },
+        {
+          state: 'removed',
+          [Op.or]: [
+            { enrolledAt: null },
+            { unenrolledAt: { [Op.ne]: null } },
+            { userId: claimant.userId },
+            { removedAt: { [Op.lte]: new Date(now - removalGraceMs) } },
+          ],
+        },
+      ],
+    };
+  };
+
   /**
    * Takes the UDID of an Authenticate for its enrolment before NanoMDM sees it: NanoMDM knows a device by its UDID
    * alone and would give it to whichever identity authenticated last. One enrolment holds a UDID (a unique index); the
-   * holder gives way only once it has let go (unenrolled, removed, or its link expired), in one conditional write, so
-   * of two devices racing for one UDID one gets it.
+   * holder gives way only once it has let go (`letGo`), in one conditional write, so of two devices racing for one
+   * UDID one gets it.
    */
   async function holdUdid(device: Device, udid: string): Promise<void> {
     if (holds(device, udid)) return;
@@ -160,18 +188,7 @@ export function createAppleEnrolment(deps: ServiceDeps) {
         if ((await models.Device.findOne({ where: claimant }))?.udid === udid) return;
         throw new HttpError('link_used', 'This enrolment has already been used by another device.');
       }
-      const [released] = await models.Device.update(
-        { udid: null },
-        {
-          where: {
-            udid,
-            [Op.or]: [
-              { state: { [Op.in]: ['unenrolled', 'removed', 'link-expired'] } },
-              { state: 'link-issued', linkExpiresAt: { [Op.lte]: new Date() } },
-            ],
-          },
-        },
-      );
+      const [released] = await models.Device.update({ udid: null }, { where: { udid, ...letGo(device) } });
       if (released === 0) break;
     }
     throw new HttpError(

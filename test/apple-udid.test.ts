@@ -113,6 +113,8 @@ describe('Apple enrolment: one UDID, one enrolment', function () {
     // The owner removes it: RemoveProfile reaches the iPhone, which lets go and checks out.
     const token = await ownerSession(VICTIMS, r.email);
     expect((await api.call('DELETE', `/api/me/devices/${r.device.id}`, { token })).status).to.equal(204);
+    // Removed, but RemoveProfile has not reached it yet: the UDID is still its, against anyone but its owner.
+    expectRefused(await stranger.device.checkIn('Authenticate'), 409, 'udid_in_use');
     expect(await commandsOf(iphone)).to.deep.equal(['RemoveProfile']);
     expect(iphone.enrolled).to.equal(false);
     const stored = await eventually(
