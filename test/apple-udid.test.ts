@@ -225,6 +225,27 @@ describe('Apple enrolment: one UDID, one enrolment', function () {
     });
   });
 
+  it('a link that expired after its device authenticated: the new link enrols a device with its own key and UDID', async () => {
+    const shortLinks = await system().startDeviceFacingApi({ timings: { linkTtlMs: 4_000 } });
+    const { r } = await enrolledIphone();
+    const token = await ownerSession(VICTIMS, r.email);
+    const added = await shortLinks.call('POST', '/api/me/devices', { token, body: { platform: 'ios' } });
+    expect(added.status, added.text).to.equal(201);
+    const { id, provisioningUrl } = added.body.device as { id: string; provisioningUrl: string };
+    const first = newDevice();
+    await first.openLink(provisioningUrl);
+    await first.getIdentity();
+    expect((await first.checkIn('Authenticate')).status).to.equal(200);
+    await system().temporal.client.workflow.getHandle(`device/${id}`).result();
+    expect((await record(id))?.state).to.equal('link-expired');
+    const renewed = await shortLinks.call('POST', `/api/me/devices/${id}/link`, { token });
+    expect(renewed.status, renewed.text).to.equal(201);
+    const other = newDevice();
+    await other.enrol(renewed.body.device.provisioningUrl);
+    expect((await record(id))?.udid).to.equal(other.udid);
+    expect(await commandsOf(other)).to.deep.equal(['InstallProfile']);
+  });
+
   it("a Mac's user channel speaks with the Mac's UDID only", async () => {
     const r = await withDevice(api, VICTIMS, 'macos');
     const mac = newDevice({ productName: 'Mac14,7' });
