@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Op } from 'sequelize';
-import { type HttpAnswer, type MdmCommand, SimulatedAppleDevice } from './support/apple-device';
+import { type HttpAnswer, type MdmCommand, type SimulatedAppleDevice, simulatedDevices } from './support/apple-device';
 import { eventually, withDevice } from './support/flow';
 import { type ApiUnderTest, SUPERVISOR_TOKEN, system } from './support/system';
 
@@ -25,12 +25,7 @@ const expectRefused = (answer: HttpAnswer, status: number, code: string) => {
 describe('Apple enrolment: one UDID, one enrolment', function () {
   this.timeout(120_000);
   let api: ApiUnderTest;
-  const devices: SimulatedAppleDevice[] = [];
-  const newDevice = (options?: ConstructorParameters<typeof SimulatedAppleDevice>[0]) => {
-    const device = new SimulatedAppleDevice(options);
-    devices.push(device);
-    return device;
-  };
+  const newDevice = simulatedDevices();
 
   before(async () => {
     for (const slug of [VICTIMS, STRANGERS]) {
@@ -43,9 +38,6 @@ describe('Apple enrolment: one UDID, one enrolment', function () {
       }
     }
     api = await system().startDeviceFacingApi();
-  });
-  after(() => {
-    for (const device of devices) device.cleanup();
   });
 
   const record = (deviceId: string) => system().db.models.Device.findByPk(deviceId);

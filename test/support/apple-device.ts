@@ -740,3 +740,16 @@ function profileListItem(profile: ConfigurationProfile, managed: boolean): Plist
   }
   return item;
 }
+
+/** A maker of simulated devices for a mocha suite (call it inside the `describe`): each is cleaned up after the suite. */
+export function simulatedDevices(): (options?: SimulatedAppleDeviceOptions) => SimulatedAppleDevice {
+  const made: SimulatedAppleDevice[] = [];
+  after(() => {
+    for (const device of made) device.cleanup();
+  });
+  return (options) => {
+    const device = new SimulatedAppleDevice(options);
+    made.push(device);
+    return device;
+  };
+}
