@@ -260,7 +260,7 @@ export function createAppleEnrolment(deps: ServiceDeps) {
       return answer;
     },
 
-    /** The device's command channel (`PUT` to the profile's ServerURL): NanoMDM's alone, passed through. */
+    /** The device's command channel (`PUT` to the profile's ServerURL): NanoMDM's, passed through once its UDID is checked. */
     async connect(input: DeviceMessage) {
       const apple = engines();
       // Its answers reach the webhook under this enrolment id: only the enrolment's own device may speak for it, and
