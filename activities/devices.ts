@@ -74,6 +74,9 @@ export function createDeviceActivities({ models, secrets, apple }: ActivityDeps)
             linkNumber,
             linkTokenHash: linkHash(id, linkNumber),
             linkExpiresAt: new Date(expiresAt),
+            // The expired link's enrolment let go of its identity and UDID: the new link's device gets its own.
+            identityKey: null,
+            udid: null,
           },
           {
             where: {

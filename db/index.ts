@@ -12,6 +12,7 @@ import * as appleEnrolment from './migrations/004-apple-enrolment';
 import * as externalMdm from './migrations/005-external-mdm';
 import * as adminUsers from './migrations/006-admin-users';
 import * as provenPhones from './migrations/007-proven-phones';
+import * as appleUdids from './migrations/008-apple-udids';
 import * as knownDevices from './migrations/009-known-devices';
 import * as setupLinkExpiry from './migrations/010-setup-link-expiry';
 import * as installation from './migrations/011-installation';
@@ -133,6 +134,7 @@ const MIGRATIONS = [
   { name: '005-external-mdm', ...externalMdm },
   { name: '006-admin-users', ...adminUsers },
   { name: '007-proven-phones', ...provenPhones },
+  { name: '008-apple-udids', ...appleUdids },
   { name: '009-known-devices', ...knownDevices },
   { name: '010-setup-link-expiry', ...setupLinkExpiry },
   { name: '011-installation', ...installation },

@@ -109,6 +109,8 @@ export class Device extends Model<InferAttributes<Device>, InferCreationAttribut
   declare removedAt: CreationOptional<Date | null>;
   /** Apple: SHA-256 of the public key that got the link's one identity certificate (SCEP). */
   declare identityKey: CreationOptional<string | null>;
+  /** Apple: the UDID this enrolment holds in NanoMDM (given at Authenticate); one enrolment per UDID. */
+  declare udid: CreationOptional<string | null>;
   /** Apple: the device template's settings on the device (MDM InstallProfile): pending, applied or failed. */
   declare settingsStatus: CreationOptional<SettingsStatus | null>;
   /** Apple: why installing the settings failed (the device's error chain). */
@@ -351,6 +353,7 @@ export function defineModels(sequelize: Sequelize) {
       deviceInfo: { type: DataTypes.JSON, allowNull: true },
       removedAt: { type: DataTypes.DATE, allowNull: true },
       identityKey: { type: DataTypes.STRING(64), allowNull: true },
+      udid: { type: DataTypes.STRING(100), allowNull: true, unique: true },
       settingsStatus: { type: DataTypes.STRING(16), allowNull: true },
       settingsDetail: { type: DataTypes.JSON, allowNull: true },
       unenrolledAt: { type: DataTypes.DATE, allowNull: true },

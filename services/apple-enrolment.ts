@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import plist from 'plist';
-import { Op } from 'sequelize';
+import { Op, UniqueConstraintError, type WhereOptions } from 'sequelize';
 import { markUnenrolled, recordSettingsOutcome } from '../db/devices';
 import type { Device } from '../db/models';
 import { readCertificateRequest, signerCommonName } from '../lib/apple-certificates';
@@ -11,6 +11,7 @@ import type { AppleMdm } from '../lib/nanomdm';
 import {
   checkInUpdate,
   checkOutUpdate,
+  DEFAULT_SETTINGS_TIMEOUT_MS,
   deviceWorkflowId,
   managedDeviceWorkflowId,
   settingsResultSignal,
@@ -104,29 +105,96 @@ export function createAppleEnrolment(deps: ServiceDeps) {
     throw new HttpError('unavailable', 'The check-in could not be recorded; try again.');
   };
 
-  const sameDevice = (device: Device, udid: string) => device.deviceInfo?.udid === udid;
+  /** The enrolment holds this UDID: its device gave it at Authenticate, and no other enrolment may speak with it. */
+  const holds = (device: Device, udid: string) => device.udid === udid;
 
   /**
    * Refuses a check-in that cannot go on before NanoMDM sees it; a repeat of one already recorded goes through. What
-   * the enrolment does not hang on (a Mac's user channel, bootstrap tokens) is the enrolled device's own business.
+   * the enrolment does not hang on (a Mac's user channel, bootstrap tokens) is the enrolled device's own business, and
+   * after Authenticate every message must name the UDID the enrolment holds.
    */
   function admit(device: Device, message: Record<string, unknown>): void {
     const messageType = String(message.MessageType);
     const udid = String(message.UDID);
     const state = device.stateNow();
     if (!RECORDED.has(messageType) || message.UserID !== undefined) {
-      if (state === 'enrolled' && sameDevice(device, udid)) return;
+      if (state === 'enrolled' && holds(device, udid)) return;
       throw new HttpError('wrong_step', 'This device is not enrolled.');
     }
     if (messageType === 'CheckOut' || state === 'enrolled' || state === 'unenrolled' || state === 'removed') {
-      if (state !== 'link-issued' && sameDevice(device, udid)) return;
+      if (state !== 'link-issued' && holds(device, udid)) return;
       if (messageType === 'CheckOut') throw new HttpError('enrolment_not_found', 'This device is not enrolled.');
       throw new HttpError('link_used', 'This enrolment has already been used by another device.');
     }
     if (state !== 'link-issued') throw new HttpError('link_expired', 'This enrolment link has expired.');
-    if (messageType === 'TokenUpdate' && !sameDevice(device, udid)) {
+    if (messageType === 'TokenUpdate' && !holds(device, udid)) {
       throw new HttpError('wrong_step', 'The device has not authenticated.');
     }
+    if (messageType === 'Authenticate' && device.udid !== null && !holds(device, udid)) {
+      throw new HttpError('link_used', 'This enrolment has already been used by another device.');
+    }
+  }
+
+  /** How long a removed device's RemoveProfile is waited for: its run's wait for the device's check-out. */
+  const removalGraceMs = deps.config.timings.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS;
+
+  /**
+   * An enrolment that has let go of its UDID, for the claimant's sake: checked out, its link expired, or removed —
+   * except that a removed device that has not checked out yet is still sent its RemoveProfile by UDID, so until its
+   * run stops waiting for it only its own owner (enrolling the device again, after erasing it) takes the UDID over.
+   */
+  const letGo = (claimant: Device): WhereOptions<Device> => {
+    const now = Date.now();
+    return {
+      [Op.or]: [
+        { state: { [Op.in]: ['unenrolled', 'link-expired'] } },
+        { state: 'link-issued', linkExpiresAt: { [Op.lte]: new Date(now) } },
+        {
+          state: 'removed',
+          [Op.or]: [
+            { enrolledAt: null },
+            { unenrolledAt: { [Op.ne]: null } },
+            { userId: claimant.userId },
+            { removedAt: { [Op.lte]: new Date(now - removalGraceMs) } },
+          ],
+        },
+      ],
+    };
+  };
+
+  /**
+   * Takes the UDID of an Authenticate for its enrolment before NanoMDM sees it: NanoMDM knows a device by its UDID
+   * alone and would give it to whichever identity authenticated last. One enrolment holds a UDID (a unique index); the
+   * holder gives way only once it has let go (`letGo`), in one conditional write, so of two devices racing for one
+   * UDID one gets it.
+   */
+  async function holdUdid(device: Device, udid: string): Promise<void> {
+    if (holds(device, udid)) return;
+    const claimant = { id: device.id, linkNumber: device.linkNumber };
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const taken = await models.Device.update(
+        { udid },
+        { where: { ...claimant, state: 'link-issued', udid: null } },
+      ).then(
+        ([changed]) => changed === 1,
+        (error: unknown) => {
+          if (error instanceof UniqueConstraintError) return undefined;
+          throw error;
+        },
+      );
+      if (taken) return;
+      if (taken === false) {
+        // Taken meanwhile by this enrolment's own retry, or its link moved on.
+        if ((await models.Device.findOne({ where: claimant }))?.udid === udid) return;
+        throw new HttpError('link_used', 'This enrolment has already been used by another device.');
+      }
+      const [released] = await models.Device.update({ udid: null }, { where: { udid, ...letGo(device) } });
+      if (released === 0) break;
+    }
+    throw new HttpError(
+      'udid_in_use',
+      'This device is enrolled under another enrolment: remove it there, then enrol it with a new link.',
+    );
   }
 
   async function record(device: Device, enrolmentId: string, message: Record<string, unknown>): Promise<void> {
@@ -174,6 +242,7 @@ export function createAppleEnrolment(deps: ServiceDeps) {
       const { enrolmentId, device } = await signedEnrolment(input);
       const message = parseMessage(input.body);
       admit(device, message);
+      if (message.MessageType === 'Authenticate') await holdUdid(device, String(message.UDID));
       const answer = await forward(`${apple.nanomdmUrl}/checkin?enrolment=${encodeURIComponent(enrolmentId)}`, {
         method: 'PUT',
         headers: {
@@ -191,11 +260,15 @@ export function createAppleEnrolment(deps: ServiceDeps) {
       return answer;
     },
 
-    /** The device's command channel (`PUT` to the profile's ServerURL): NanoMDM's alone, passed through. */
+    /** The device's command channel (`PUT` to the profile's ServerURL): NanoMDM's, passed through once its UDID is checked. */
     async connect(input: DeviceMessage) {
       const apple = engines();
-      // Its answers reach the webhook under this enrolment id: only the enrolment's own device may speak for it.
-      const { enrolmentId } = await signedEnrolment(input);
+      // Its answers reach the webhook under this enrolment id: only the enrolment's own device may speak for it, and
+      // only with the UDID it holds (NanoMDM would take the answer as that UDID's, whichever enrolment's it is).
+      const { enrolmentId, device } = await signedEnrolment(input);
+      if (!holds(device, udidOf(input.body))) {
+        throw new HttpError('forbidden', 'The message names another device than this enrolment’s.');
+      }
       return forward(`${apple.nanomdmUrl}/mdm?enrolment=${encodeURIComponent(enrolmentId)}`, {
         method: 'PUT',
         headers: {
@@ -293,20 +366,32 @@ const isRefusedByWorkflow = (error: unknown) => error instanceof WorkflowUpdateF
 const bearerMatches = (authorization: string | undefined, key: string) =>
   stringsMatch(authorization ?? '', `Bearer ${key}`);
 
-/** A check-in message: a property list with a MessageType and the device's UDID. */
-function parseMessage(body: Buffer): Record<string, unknown> {
+/** A device's message: a property list naming the device's UDID. */
+function parseDeviceMessage(body: Buffer, what: string): Record<string, unknown> {
   let message: unknown;
   try {
     message = plist.parse(body.toString('utf8'));
   } catch {
-    throw new HttpError('invalid_request', 'The check-in is not a property list.');
+    throw new HttpError('invalid_request', `The ${what} is not a property list.`);
   }
-  const { MessageType, UDID } = (message ?? {}) as Record<string, unknown>;
-  if (typeof MessageType !== 'string' || typeof UDID !== 'string' || UDID.length === 0 || UDID.length > 100) {
-    throw new HttpError('invalid_request', 'The check-in needs a MessageType and the device’s UDID.');
+  const { UDID } = (message ?? {}) as Record<string, unknown>;
+  if (typeof UDID !== 'string' || UDID.length === 0 || UDID.length > 100) {
+    throw new HttpError('invalid_request', `The ${what} needs the device’s UDID.`);
   }
   return message as Record<string, unknown>;
 }
+
+/** A check-in message: a property list with a MessageType and the device's UDID. */
+function parseMessage(body: Buffer): Record<string, unknown> {
+  const message = parseDeviceMessage(body, 'check-in');
+  if (typeof message.MessageType !== 'string') {
+    throw new HttpError('invalid_request', 'The check-in needs a MessageType and the device’s UDID.');
+  }
+  return message;
+}
+
+/** The UDID a device's command-channel message (a status report) names. */
+const udidOf = (body: Buffer) => String(parseDeviceMessage(body, 'report').UDID);
 
 interface WebhookEvent {
   topic: string;

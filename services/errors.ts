@@ -38,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   device_not_found: 404,
   unavailable: 503,
   enrolment_not_found: 404,
+  udid_in_use: 409,
   invalid_signature: 401,
   stale_event: 400,
   replayed_event: 409,

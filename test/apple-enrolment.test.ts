@@ -10,8 +10,9 @@ import { openProfileSigner } from '../lib/profile-signing';
 import {
   type DeviceHttpError,
   type MdmCommand,
-  SimulatedAppleDevice,
+  type SimulatedAppleDevice,
   selfSignedIdentity,
+  simulatedDevices,
 } from './support/apple-device';
 import { eventually, expectError, expectProblemPage, path, registrationHandle, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
@@ -94,12 +95,7 @@ async function operatorPki() {
 describe('Apple enrolment through NanoMDM and SCEP', function () {
   this.timeout(60_000);
   let api: ApiUnderTest;
-  const devices: SimulatedAppleDevice[] = [];
-  const newDevice = (options?: ConstructorParameters<typeof SimulatedAppleDevice>[0]) => {
-    const device = new SimulatedAppleDevice(options);
-    devices.push(device);
-    return device;
-  };
+  const newDevice = simulatedDevices();
 
   before(async () => {
     const { deviceTemplates } = await system().createOrganisation(ORG, { platforms: ['ios', 'macos', 'windows'] });
@@ -110,9 +106,6 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       );
     }
     api = await system().startDeviceFacingApi();
-  });
-  after(() => {
-    for (const device of devices) device.cleanup();
   });
 
   const managed = (deviceId: string) => system().temporal.client.workflow.getHandle(`managed-device/${deviceId}`);

@@ -39,6 +39,7 @@ export const ERROR_CODES = [
   'device_not_found',
   'unavailable',
   'enrolment_not_found',
+  'udid_in_use',
   'invalid_signature',
   'stale_event',
   'replayed_event',

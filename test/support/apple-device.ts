@@ -27,7 +27,7 @@ import { build, type PlistObject, type PlistValue, parse } from 'plist';
  *
  * Not simulated: https and certificate pinning (the tests run plain http; a real device refuses an http ServerURL),
  * profile signatures' trust (a signed profile is unwrapped, its signature checked but not its chain), push, the user
- * channel, access rights beyond the profile commands.
+ * channel (beyond a check-in with its keys, `checkIn`'s `extra`), access rights beyond the profile commands.
  */
 
 export type Platform = 'iOS' | 'macOS';
@@ -465,8 +465,11 @@ export class SimulatedAppleDevice {
     this.#setIdentity(keyFile, certificateFile);
   }
 
-  /** PUTs one check-in message to the profile's CheckInURL (ServerURL if none), signed if the profile says so. */
-  async checkIn(messageType: CheckInMessageType): Promise<HttpAnswer> {
+  /**
+   * PUTs one check-in message to the profile's CheckInURL (ServerURL if none), signed if the profile says so; `extra`
+   * adds keys (a Mac's user channel: UserID, UserShortName, UserLongName).
+   */
+  async checkIn(messageType: CheckInMessageType, extra: Record<string, PlistValue> = {}): Promise<HttpAnswer> {
     const profile = this.#requireProfile();
     const { mdm } = enrolmentPayloads(profile);
     const message: Record<string, PlistValue> = {
@@ -489,9 +492,10 @@ export class SimulatedAppleDevice {
       Object.assign(message, { Token: this.pushToken, PushMagic: this.pushMagic, AwaitingConfiguration: false });
       if (this.unlockToken) message.UnlockToken = this.unlockToken;
     }
+    Object.assign(message, extra);
     const url = (typeof mdm.CheckInURL === 'string' && mdm.CheckInURL) || (mdm.ServerURL as string);
     const answer = await this.#put(url, CHECKIN_CONTENT_TYPE, message);
-    if (messageType === 'TokenUpdate' && answer.status === 200) this.enrolled = true;
+    if (messageType === 'TokenUpdate' && extra.UserID === undefined && answer.status === 200) this.enrolled = true;
     return answer;
   }
 
@@ -735,4 +739,17 @@ function profileListItem(profile: ConfigurationProfile, managed: boolean): Plist
     if (profile[key] !== undefined) item[key] = profile[key];
   }
   return item;
+}
+
+/** A maker of simulated devices for a mocha suite (call it inside the `describe`): each is cleaned up after the suite. */
+export function simulatedDevices(): (options?: SimulatedAppleDeviceOptions) => SimulatedAppleDevice {
+  const made: SimulatedAppleDevice[] = [];
+  after(() => {
+    for (const device of made) device.cleanup();
+  });
+  return (options) => {
+    const device = new SimulatedAppleDevice(options);
+    made.push(device);
+    return device;
+  };
 }
