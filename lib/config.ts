@@ -95,6 +95,8 @@ const envSchema = z.object({
   CODE_WINDOW: duration('1h'),
   CODE_FAILURES_PER_ADDRESS: count(30),
   VERIFY_FAILURES_PER_ORGANISATION: count(1000),
+  RESUME_WINDOW: duration('1h'),
+  RESUMES_PER_ADDRESS: count(10),
   RESET_WINDOW: duration('1d'),
   RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS: count(10),
   RESET_ACCOUNT_WINDOW: duration('1h'),
@@ -233,6 +235,8 @@ export interface AttemptRules {
   signInPerAccount: Limit;
   codesPerAddress: Limit;
   verifyPerOrganisation: Limit;
+  /** Registrations of one address started or resumed from one client address (each opens a session on it). */
+  resumesPerAddress: Limit;
   resetPerAccountAndAddress: Limit;
   resetPerAccount: Limit;
   /** Password hashes waiting for a thread at most; past it, 503 with Retry-After. */
@@ -321,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signInPerAccount: { points: e.SIGN_IN_FAILURES_PER_ACCOUNT, windowMs: e.SIGN_IN_ACCOUNT_WINDOW },
       codesPerAddress: { points: e.CODE_FAILURES_PER_ADDRESS, windowMs: e.CODE_WINDOW },
       verifyPerOrganisation: { points: e.VERIFY_FAILURES_PER_ORGANISATION, windowMs: e.CODE_WINDOW },
+      resumesPerAddress: { points: e.RESUMES_PER_ADDRESS, windowMs: e.RESUME_WINDOW },
       resetPerAccountAndAddress: { points: e.RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.RESET_WINDOW },
       resetPerAccount: { points: e.RESET_FAILURES_PER_ACCOUNT, windowMs: e.RESET_ACCOUNT_WINDOW },
       hashingQueue: e.PASSWORD_HASHING_QUEUE,

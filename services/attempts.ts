@@ -94,7 +94,7 @@ export function createAttemptLimits(store: RateLimitStore) {
     }
   };
 
-  return { limiter, attempt };
+  return { limiter, attempt, take };
 }
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;

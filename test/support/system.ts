@@ -125,6 +125,7 @@ export const TEST_LIMITS: AttemptRules = {
   signInPerAccount: minute(100),
   codesPerAddress: minute(10_000),
   verifyPerOrganisation: minute(10_000),
+  resumesPerAddress: minute(10),
   resetPerAccountAndAddress: minute(10),
   resetPerAccount: minute(100),
   hashingQueue: 32,

@@ -4,7 +4,7 @@ import { deviceForm, profileForm } from '../../services/schemas';
 import { devicePage } from '../templates/device';
 import { problemPage } from '../templates/problem';
 import { profilePage } from '../templates/profile';
-import { donePage, provisionPage } from '../templates/provision';
+import { provisionPage } from '../templates/provision';
 import { pathOf, type SetupKit, type StepViews, startOf } from './shared';
 
 /** The pages of the steps after the e-mail address: the profile, the device, its provisioning link, and done. */
@@ -30,7 +30,6 @@ export const stepViews = (registrations: RegistrationService): Omit<StepViews, '
     }
     return provisionPage({ organisation, link });
   },
-  done: () => donePage(),
 });
 
 /** The forms of those steps: the owner's profile, then the device to set up. */
