@@ -128,8 +128,9 @@ export function createRegistrationService(
     },
 
     /**
-     * Resumes the registration behind an id (from the one-click link in the e-mail) for a client that holds no token
-     * for it: as `register` with its address, so this client gets its own token and must still verify.
+     * Resumes the registration behind an id (from the one-click link of mail sent before links had a proof of their
+     * own, which carried the code) for a client that holds no token for it: as `register` with its address, so this
+     * client gets its own token and must still verify, with the link's code.
      */
     async resume(registrationId: string, address: string) {
       const [organisation, email] = partsOf(workflowIdOf(registrationId));

@@ -11,6 +11,7 @@ import {
   uniqueEmail,
   withDevice,
 } from './support/flow';
+import { decodedHistory } from './support/history';
 import { codeIn, linkIn } from './support/smtp';
 import { type ApiUnderTest, system } from './support/system';
 import { pathOf, press } from './support/web-flow';
@@ -128,6 +129,13 @@ describe('nobody but the owner keeps an address from registering', () => {
       await context.close();
     }
     expect(mail.to(owner.email), 'no code was sent for the links').to.have.length(mailed);
+    // The history holds the links' keyed hashes, never a proof.
+    const { updates } = await decodedHistory(registrationHandle(owner).workflowId);
+    const confirmations = updates.filter((update) => update.name === 'verifyByLink');
+    expect(confirmations).to.have.length(2);
+    const proof = new URL(linkIn(newest)).searchParams.get('proof') as string;
+    expect(JSON.stringify(updates)).to.not.include(proof);
+    expect(Object.keys(confirmations[0]?.args[0] as object)).to.have.members(['tokenHash', 'linkHash']);
   });
 
   it('an old or used link brings a fresh code and link, past the resend limit; each link brings one', async () => {
