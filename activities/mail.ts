@@ -67,18 +67,25 @@ export function createMailActivities({ models, mailer, secrets, publicUrl }: Mai
     deliverOnce(models, key, 'mail', () => mailer.send({ key, to, subject, text }));
 
   return {
-    /** The registration's n-th verification code, with a one-click link. */
-    sendVerificationCode: (input: { email: string; codeNumber: number; codeTtlMinutes: number }) =>
-      mailCode('code', input.email, input.codeNumber, (code, workflowId) => ({
+    /**
+     * The registration's n-th verification code, with a one-click link. The link carries a proof of its own, a MAC of
+     * the run and n (so a retry mails the same link), not the code: strangers' wrong guesses and resends, which spend
+     * codes, do not spend it. Only its keyed hash goes back to the workflow.
+     */
+    async sendVerificationCode(input: { email: string; codeNumber: number; codeTtlMinutes: number }) {
+      const proof = secrets.linkToken(`verify-link/${workflowRun().runKey}`, input.codeNumber);
+      const sent = await mailCode('code', input.email, input.codeNumber, (code, workflowId) => ({
         subject: `Your verification code: ${code}`,
         text: [
           `Your verification code is ${code}.`,
           '',
-          `Or confirm your address with one click: ${publicUrl}/setup/verify?registration=${encodeURIComponent(secrets.registrationId(workflowId))}&code=${code}`,
+          `Or confirm your address with one click: ${publicUrl}/setup/verify?registration=${encodeURIComponent(secrets.registrationId(workflowId))}&proof=${proof}`,
           '',
-          `The code is valid for ${input.codeTtlMinutes} minutes. If you did not ask for it, ignore this message.`,
+          `The code and the link are valid for ${input.codeTtlMinutes} minutes; the link then sends you a new code. If you did not ask for it, ignore this message.`,
         ].join('\n'),
-      })),
+      }));
+      return { ...sent, linkHash: secrets.keyedHash('verify-link', proof) };
+    },
 
     /**
      * The n-th password-reset code of an owner. An address with no account in the organisation gets no mail and a

@@ -18,7 +18,8 @@ export function setupRoutes(registrations: RegistrationService, config: ServiceD
   const id = (params: Record<string, string | string[] | undefined>) => String(params.id);
 
   router.post('/registrations', perAddressLimiter(config.registrationsPerMinute), async (req, res) => {
-    res.status(201).json(await registrations.register(createRegistrationBody.parse(req.body ?? {})));
+    const input = createRegistrationBody.parse(req.body ?? {});
+    res.status(201).json(await registrations.register(input, clientAddress(req)));
   });
 
   router.get('/registrations/:id', async (req, res) => {

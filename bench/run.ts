@@ -424,9 +424,11 @@ async function main() {
         (await device.processCommands()).some((command) => command.Command.RequestType === 'InstallProfile');
       const done = async () => {
         await productClient.workflow.getHandle(workflowId).result();
+        // A complete registration's token is spent: it answers that, and nothing more.
         const response = await fetch(registration, { headers: { authorization: `Bearer ${token}` } });
-        const { step } = (await response.json()) as { step?: string };
-        if (step !== 'done') throw new Error(`${registration} ended at ${response.status} ${step}, not done`);
+        const { error } = (await response.json()) as { error?: { code?: string } };
+        if (error?.code !== 'registration_complete')
+          throw new Error(`${registration} ended at ${response.status} ${error?.code}, not done`);
       };
       await Promise.all([
         timed(t, 'settings', () => until(installed, `the settings on ${device.udid}`)),

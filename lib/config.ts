@@ -99,6 +99,8 @@ const envSchema = z.object({
   CODE_WINDOW: duration('1h'),
   CODE_FAILURES_PER_ADDRESS: count(30),
   VERIFY_FAILURES_PER_ORGANISATION: count(1000),
+  RESUME_WINDOW: duration('1h'),
+  RESUMES_PER_ADDRESS: count(10),
   RESET_WINDOW: duration('1d'),
   RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS: count(10),
   RESET_ACCOUNT_WINDOW: duration('1h'),
@@ -253,6 +255,8 @@ export interface AttemptRules {
   signInPerDevice: Limit;
   codesPerAddress: Limit;
   verifyPerOrganisation: Limit;
+  /** Registrations of one address started or resumed from one client address (each opens a session on it). */
+  resumesPerAddress: Limit;
   resetPerAccountAndAddress: Limit;
   resetPerAccount: Limit;
   /** SMS sent (phone codes and links) per account, per number and per organisation, in a day: SMS cost money. */
@@ -352,6 +356,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signInPerDevice: { points: e.SIGN_IN_FAILURES_PER_DEVICE, windowMs: e.SIGN_IN_WINDOW },
       codesPerAddress: { points: e.CODE_FAILURES_PER_ADDRESS, windowMs: e.CODE_WINDOW },
       verifyPerOrganisation: { points: e.VERIFY_FAILURES_PER_ORGANISATION, windowMs: e.CODE_WINDOW },
+      resumesPerAddress: { points: e.RESUMES_PER_ADDRESS, windowMs: e.RESUME_WINDOW },
       resetPerAccountAndAddress: { points: e.RESET_FAILURES_PER_ACCOUNT_AND_ADDRESS, windowMs: e.RESET_WINDOW },
       resetPerAccount: { points: e.RESET_FAILURES_PER_ACCOUNT, windowMs: e.RESET_ACCOUNT_WINDOW },
       smsPerAccount: { points: e.SMS_PER_ACCOUNT_PER_DAY, windowMs: unitMs.d },

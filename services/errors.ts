@@ -29,6 +29,7 @@ const STATUS: Record<ErrorCode, number> = {
   link_expired: 410,
   link_used: 410,
   registration_expired: 410,
+  registration_complete: 410,
   unauthorized: 401,
   forbidden: 403,
   template_in_use: 409,

@@ -154,6 +154,13 @@ export function createRegistrationAdmin(deps: ServiceDeps) {
     }
     const answer = await first(outcome?.success);
     if (update.name === 'verify') return { what: 'Code checked: right; the address is verified' };
+    if (update.name === 'verifyByLink') {
+      return {
+        what: answer.codeSent
+          ? "The e-mail's link was used or old: a new code sent"
+          : "The e-mail's link confirmed: the address is verified in that browser",
+      };
+    }
     if (update.name === 'chooseDevice') {
       const device = (answer.device ?? {}) as Record<string, unknown>;
       return {
@@ -271,6 +278,8 @@ function describeUpdate({ name, arg }: UpdateSeen): string {
       return 'Opened in a browser';
     case 'resend':
       return 'The owner asked for a new code';
+    case 'verifyByLink':
+      return "The e-mail's link";
     case 'profile':
       return `Profile given: ${text(arg.firstName)} ${text(arg.lastName)}${arg.phone ? ', with a phone number' : ''}`;
     case 'sendNewCode':

@@ -14,6 +14,7 @@ import {
   resendUpdate,
   type Step,
   statusQuery,
+  verifyByLinkUpdate,
   verifyUpdate,
 } from '../workflows/messages';
 import type { registration } from '../workflows/registration';
@@ -41,6 +42,7 @@ export function createRegistrationService(
 ) {
   const verifyPerAddress = attempts.limiter('code-address', config.limits.codesPerAddress);
   const verifyPerOrganisation = attempts.limiter('verify-organisation', config.limits.verifyPerOrganisation);
+  const resumesPerAddress = attempts.limiter('resume-address', config.limits.resumesPerAddress);
   /** The workflow behind a registration id: only ids this service's key made open. */
   const workflowIdOf = (registrationId: string) => {
     const workflowId = opaqueParam.safeParse(registrationId).success ? secrets.workflowIdOf(registrationId) : undefined;
@@ -69,7 +71,7 @@ export function createRegistrationService(
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       const answer = await handle.query(statusQuery, caller).catch(() => undefined);
       if (answer?.ok && answer.registration.step === 'expired') throw registrationExpired();
-      if (answer?.ok) throw new HttpError('wrong_step', 'This registration is already complete.');
+      if (answer?.ok) throw registrationComplete();
       throw error;
     }
   };
@@ -79,15 +81,16 @@ export function createRegistrationService(
     if (step === wanted) return;
     if (step === 'expired') throw registrationExpired();
     if (step === 'verify-email') throw new HttpError('wrong_step', 'Verify your e-mail address first.');
-    if (step === 'done') throw new HttpError('wrong_step', 'This registration is already complete.');
+    if (step === 'done') throw registrationComplete();
     throw new HttpError('wrong_step', `This registration is at step "${step}", not "${wanted}".`);
   };
 
-  /** The registration as the caller's browser sees it. */
+  /** The registration as the caller's browser sees it; a complete one's token is spent and reads nothing more. */
   const view = async (registrationId: string, token: string) => {
     const { handle, caller } = target(registrationId, token);
     const answer = await handle.query(statusQuery, caller);
     if (!answer.ok) throw new HttpError('unauthorized', 'This registration token is not valid.');
+    if (answer.registration.step === 'done') throw registrationComplete();
     return answer.registration;
   };
 
@@ -105,12 +108,20 @@ export function createRegistrationService(
     (await view(registrationId, token)).devices.filter(({ state }) => state === 'link-issued').at(-1);
 
   const service = {
-    /** Starts a registration, or resumes the open one of the same address; the token is for this client only. */
-    async register(input: { organisation?: string; email: string }) {
+    /**
+     * Starts a registration, or resumes the open one of the same address; the token is for this client only. Each
+     * opens a session on the registration (which drops a stranger's unverified one when full), so one client address
+     * may do it only so often for one address.
+     */
+    async register(input: { organisation?: string; email: string }, address: string) {
       const organisation = await openOrganisation(models, input.organisation);
       assertEmailAllowed(organisation, input.email);
       const token = randomToken();
       const workflowId = registrationWorkflowId(organisation.slug, input.email);
+      await attempts.take(
+        [[resumesPerAddress, `${secrets.keyedHash('resume', workflowId)}|${address}`]],
+        'This address has been registered too often from here. Use the link in our e-mail, or wait a while.',
+      );
       const { step } = await client.workflow.executeUpdateWithStart(registerUpdate, {
         args: [{ tokenHash: secrets.keyedHash('registration-token', token) }],
         startWorkflowOperation: addressFlowStart<typeof registration>(config.taskQueue, 'registration', {
@@ -125,12 +136,36 @@ export function createRegistrationService(
     },
 
     /**
-     * Resumes the registration behind an id (from the one-click link in the e-mail) for a client that holds no token
-     * for it: as `register` with its address, so this client gets its own token and must still verify.
+     * Resumes the registration behind an id (from the one-click link of mail sent before links had a proof of their
+     * own, which carried the code) for a client that holds no token for it: as `register` with its address, so this
+     * client gets its own token and must still verify, with the link's code.
      */
-    async resume(registrationId: string) {
+    async resume(registrationId: string, address: string) {
       const [organisation, email] = partsOf(workflowIdOf(registrationId));
-      return service.register({ organisation, email });
+      return service.register({ organisation, email }, address);
+    },
+
+    /**
+     * Confirms the one-click link of a verification e-mail (its proof) in a browser, with the browser's token for the
+     * registration if it has one; a browser without one gets its own. A live link verifies this browser; a spent or old
+     * one mails a fresh code and link (`codeSent`).
+     */
+    async verifyByLink(registrationId: string, proof: string, token = randomToken()) {
+      const workflowId = workflowIdOf(registrationId);
+      const answer = await runStep(registrationId, token, (handle, caller) =>
+        handle.executeUpdate(verifyByLinkUpdate, {
+          args: [{ ...caller, linkHash: secrets.keyedHash('verify-link', proof) }],
+        }),
+      ).catch((error: unknown) => {
+        // An ended registration's links are dead. Whether it completed or expired is not said: a link with a made-up
+        // proof gets this answer too, and must not tell that the address has an account.
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        throw new HttpError(
+          'link_expired',
+          'This link belongs to a registration that has ended. If you completed it, sign in; otherwise start again.',
+        );
+      });
+      return { ...answer, registrationId, token, organisation: organisationOf(workflowId) };
     },
 
     async status(registrationId: string, token: string) {
@@ -223,6 +258,9 @@ export function createRegistrationService(
   };
   return service;
 }
+
+const registrationComplete = () =>
+  new HttpError('registration_complete', 'This registration is complete. Sign in to see your devices.');
 
 const registrationExpired = () =>
   new HttpError('registration_expired', 'This registration has expired. Start again with your e-mail address.');

@@ -97,8 +97,14 @@ export const deviceForm = z.strictObject({
   platform: z.enum(PLATFORMS, 'choose a device type'),
   phone: blankAsUnset(phone),
 });
-/** The one-click link from the verification e-mail. */
-export const linkForm = z.strictObject({ registration: opaqueParam, code: verifyBody.shape.code });
+/**
+ * The one-click link from the verification e-mail: its proof of the mailbox; or, in mail sent before links had one, the
+ * code itself.
+ */
+export const linkForm = z.union([
+  z.strictObject({ registration: opaqueParam, proof: opaqueParam }),
+  z.strictObject({ registration: opaqueParam, code: verifyBody.shape.code }),
+]);
 /** A returning owner's web forms: the organisation is in the page's address, so it is not a field. */
 export const signInForm = z.strictObject({
   email,

@@ -201,11 +201,12 @@ describe('Apple enrolment through NanoMDM and SCEP', function () {
       // Authenticated is not enrolled: the registration waits for TokenUpdate.
       expect((await api.call('GET', path(r), { token: r.token })).body.step).to.equal('provision');
       expect((await iphone.checkIn('TokenUpdate')).status).to.equal(200);
+      // Done: the registration's token is spent, and says so.
       const status = await eventually(
         () => api.call('GET', path(r), { token: r.token }),
-        (answer) => answer.body.step === 'done',
+        (answer) => answer.status === 410,
       );
-      expect(status.body.step).to.equal('done');
+      expectError(status, 410, 'registration_complete');
       const stored = await record(r.device.id);
       expect(stored?.state).to.equal('enrolled');
       expect(stored?.deviceInfo).to.include({ udid: iphone.udid, serialNumber: iphone.serialNumber });

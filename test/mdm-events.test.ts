@@ -174,11 +174,12 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
         osVersion: '10.0.22631',
         reportedBy: 'mdm',
       });
-      const step = await eventually(
-        async () => (await api.call('GET', path(r), { token: r.token })).body?.step,
-        (value) => value === 'done',
+      // Done: the registration's token is spent, and says so.
+      const code = await eventually(
+        async () => (await api.call('GET', path(r), { token: r.token })).body?.error?.code,
+        (value) => value === 'registration_complete',
       );
-      expect(step).to.equal('done');
+      expect(code).to.equal('registration_complete');
       expect(await registrationHandle(r).result()).to.deep.include({ step: 'done' });
     });
 

@@ -22,6 +22,11 @@ const PAGE_PROBLEMS: Record<string, PageProblem> = {
     next: () => ({ href: '/setup', text: 'Enter your organisation' }),
   },
   organisation_disabled: { title: 'Registrations are closed', advice: ASK_IT },
+  registration_complete: {
+    title: 'Your registration is complete',
+    next: (organisation) =>
+      organisation ? { href: `/setup/${organisation}/sign-in`, text: 'Sign in' } : { href: '/setup', text: 'Sign in' },
+  },
   registration_expired: {
     title: 'Your registration has expired',
     next: (organisation) => ({ href: `/setup/${organisation ?? ''}`, text: 'Start again' }),

@@ -16,9 +16,14 @@ interface Code {
 /**
  * The codes of one workflow run (verification codes of a registration, reset codes of a password reset, the SMS code
  * that proves a device's phone number): issued through a mail or SMS activity that returns only the code's hash,
- * expiring, with wrong guesses and resends limited.
+ * expiring, with wrong guesses and resends limited. `sent` hears what else the activity reported (a registration's
+ * link), as soon as the code's hash is known.
  */
-export function mailedCodes(timings: CodeRules, send: (codeNumber: number) => Promise<{ codeHash: string | null }>) {
+export function mailedCodes<Sent extends { codeHash: string | null }>(
+  timings: CodeRules,
+  send: (codeNumber: number) => Promise<Sent>,
+  sent: (answer: Sent) => void = () => {},
+) {
   let code: Code | undefined;
   let issued = 0;
   let lastIssuedAt = 0;
@@ -59,9 +64,12 @@ export function mailedCodes(timings: CodeRules, send: (codeNumber: number) => Pr
       const current: Code = { number, expiresAt: Date.now() + timings.codeTtlMs, attempts: 0 };
       code = current;
       void send(number).then(
-        ({ codeHash }) => {
+        (answer) => {
+          sent(answer);
           // The code's lifetime starts when it is on its way, not when it was asked for.
-          if (code === current) Object.assign(current, { hash: codeHash, expiresAt: Date.now() + timings.codeTtlMs });
+          if (code === current) {
+            Object.assign(current, { hash: answer.codeHash, expiresAt: Date.now() + timings.codeTtlMs });
+          }
         },
         (error) => log.warn('code not sent', { error: String(error) }),
       );

@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'link_expired',
   'link_used',
   'registration_expired',
+  'registration_complete',
   'unauthorized',
   'forbidden',
   'template_in_use',

@@ -103,6 +103,16 @@ export const profileUpdate = defineUpdate<StepAnswer, [ProfileArgs]>('profile');
 export const chooseDeviceUpdate = defineUpdate<{ device: IssuedDevice }, [ChooseDeviceArgs]>('chooseDevice');
 export const statusQuery = defineQuery<StatusAnswer, [Caller]>('status');
 
+/** What confirming the e-mail's link did: verified this browser, or (the link was spent or old) mailed a fresh code. */
+export interface LinkAnswer extends StepAnswer {
+  codeSent: boolean;
+}
+/**
+ * The one-click link of a verification e-mail, confirmed in a browser: the keyed hash of the link's proof (which only
+ * the mailbox has) and of this browser's registration token, joining the registration if it is new to it.
+ */
+export const verifyByLinkUpdate = defineUpdate<LinkAnswer, [Caller & { linkHash: string }]>('verifyByLink');
+
 export interface DeviceInput {
   organisation: string;
   email: string;

@@ -23,6 +23,7 @@ import {
   deviceWorkflowId,
   endRegistrationUpdate,
   type IssuedDevice,
+  type LinkAnswer,
   profileUpdate,
   type RegistrationInput,
   registerUpdate,
@@ -31,6 +32,7 @@ import {
   type Step,
   sendNewCodeUpdate,
   statusQuery,
+  verifyByLinkUpdate,
   verifyUpdate,
 } from './messages';
 import { REGISTRATION_REACHED, REGISTRATION_STEP, searchAttributesOf } from './search-attributes';
@@ -50,12 +52,27 @@ const { sendVerificationCode } = proxyActivities<Activities>({
 /** Runs before it kept no furthest step (RegistrationReached); they replay without one. */
 const FURTHEST_STEP_PATCH = 'furthest-step-v1';
 
-/** More sessions (browsers) than this on one registration is someone hammering it. */
+/**
+ * Sessions (browsers) one registration keeps at most. Anyone who knows the address can open one, so a new one takes
+ * the place of the oldest unverified one: strangers cannot fill the registration and keep its owner out. Verified
+ * sessions, which only the mailbox could make, stay.
+ */
 const MAX_SESSIONS = 20;
 
 interface Session {
   tokenHash: string;
   verified: boolean;
+}
+
+/**
+ * The one-click link of a mailed code, known by the keyed hash of its proof. It verifies a browser once, within the
+ * code's lifetime; spent or old, it mails one fresh code (with its own link) instead, whatever strangers did to the
+ * codes and resends: only the mailbox has it.
+ */
+interface MailedLink {
+  hash: string;
+  expiresAt: number;
+  state: 'live' | 'used' | 'renewed';
 }
 
 /**
@@ -66,8 +83,14 @@ export async function registration({ organisation, email, timings }: Registratio
   const deadline = Date.now() + timings.registrationTtlMs;
   let step = 'verify-email' as Step;
   const sessions: Session[] = [];
-  const codes = mailedCodes(timings, (codeNumber) =>
-    sendVerificationCode({ email, codeNumber, codeTtlMinutes: Math.round(timings.codeTtlMs / 60_000) }),
+  const links: MailedLink[] = [];
+  // Mail sent before links carried a proof of their own reports none.
+  const codes = mailedCodes<{ codeHash: string; linkHash?: string }>(
+    timings,
+    (codeNumber) => sendVerificationCode({ email, codeNumber, codeTtlMinutes: Math.round(timings.codeTtlMs / 60_000) }),
+    ({ linkHash }) => {
+      if (linkHash) links.push({ hash: linkHash, expiresAt: Date.now() + timings.codeTtlMs, state: 'live' });
+    },
   );
   let busy = false;
   let account: { userId: number; phone?: string } | undefined;
@@ -90,13 +113,44 @@ export async function registration({ organisation, email, timings }: Registratio
   /** An unverified browser sees verify-email whatever the registration's step: it must prove the address first. */
   const stepFor = (session: Session): Step => (session.verified || finished() ? step : 'verify-email');
 
+  const refuseIfFinished = () => {
+    if (step === 'done') throw domainError('registration_complete', 'This registration is complete. Sign in instead.');
+    if (step === 'expired') throw domainError('wrong_step', 'This registration is already expired.');
+  };
   const requireSession = (caller: Caller): Session => {
     const session = sessionOf(caller);
     if (!session) throw domainError('unauthorized', 'This registration token is not valid.');
-    if (finished())
-      throw domainError('wrong_step', `This registration is already ${step === 'done' ? 'complete' : 'expired'}.`);
+    refuseIfFinished();
     return session;
   };
+  /** Whether a new session can be admitted: only one made of verified sessions alone is full for good. */
+  const assertRoomFor = (caller: Caller) => {
+    if (!sessionOf(caller) && sessions.length >= MAX_SESSIONS && sessions.every((s) => s.verified)) {
+      throw domainError(
+        'too_many_attempts',
+        'This registration is open in too many verified browsers. Continue in one of them.',
+      );
+    }
+  };
+  /** The caller's session, made if new; a full registration makes room by dropping its oldest unverified session. */
+  const admit = (caller: Caller): Session => {
+    const known = sessionOf(caller);
+    if (known) return known;
+    if (sessions.length >= MAX_SESSIONS)
+      sessions.splice(
+        sessions.findIndex((s) => !s.verified),
+        1,
+      );
+    const session = { tokenHash: caller.tokenHash, verified: false };
+    sessions.push(session);
+    return session;
+  };
+  const markVerified = (session: Session) => {
+    session.verified = true;
+    if (step === 'verify-email') moveTo('profile');
+  };
+  const linkOf = (linkHash: string) => links.find((link) => constantTimeEqual(link.hash, linkHash));
+  const isLive = (link: MailedLink) => link.state === 'live' && Date.now() <= link.expiresAt;
   const requireStep = (caller: Caller, wanted: Step): void => {
     const session = requireSession(caller);
     if (!session.verified) throw domainError('wrong_step', 'Verify your e-mail address first.');
@@ -106,11 +160,7 @@ export async function registration({ organisation, email, timings }: Registratio
   setHandler(
     registerUpdate,
     (caller) => {
-      let session = sessionOf(caller);
-      if (!session) {
-        session = { tokenHash: caller.tokenHash, verified: false };
-        sessions.push(session);
-      }
+      const session = admit(caller);
       // A new browser on an open registration needs a code it can use; a still-valid one is not sent again.
       if (!codes.usable() && codes.mayIssue()) codes.issue();
       return { step: stepFor(session) };
@@ -118,9 +168,7 @@ export async function registration({ organisation, email, timings }: Registratio
     {
       validator: (caller) => {
         if (finished()) throw domainError('wrong_step', 'This registration is already finished.');
-        if (!sessionOf(caller) && sessions.length >= MAX_SESSIONS) {
-          throw domainError('too_many_attempts', 'This registration has been resumed too often.');
-        }
+        assertRoomFor(caller);
       },
     },
   );
@@ -130,8 +178,7 @@ export async function registration({ organisation, email, timings }: Registratio
     async (args) => {
       const session = requireSession(args);
       await codes.check(args.codeHash, patched(LEAN_STEPS_PATCH));
-      session.verified = true;
-      if (step === 'verify-email') moveTo('profile');
+      markVerified(session);
       return { step: stepFor(session) };
     },
     {
@@ -139,6 +186,40 @@ export async function registration({ organisation, email, timings }: Registratio
         const session = requireSession(args);
         if (session.verified) throw domainError('wrong_step', 'This e-mail address is already verified.');
         codes.assertCheckable();
+      },
+    },
+  );
+
+  setHandler(
+    verifyByLinkUpdate,
+    ({ linkHash, ...caller }): LinkAnswer => {
+      const link = linkOf(linkHash) as MailedLink;
+      const known = sessionOf(caller);
+      if (known?.verified) return { step: stepFor(known), codeSent: false };
+      const session = admit(caller);
+      if (isLive(link)) {
+        link.state = 'used';
+        markVerified(session);
+        return { step: stepFor(session), codeSent: false };
+      }
+      // Within the resend rules or not: the link proves the mailbox, and it brings one code only.
+      link.state = 'renewed';
+      codes.issue();
+      return { step: stepFor(session), codeSent: true };
+    },
+    {
+      validator: ({ linkHash, ...caller }) => {
+        const link = linkOf(linkHash);
+        if (!link) throw domainError('unauthorized', 'This link is not valid.');
+        refuseIfFinished();
+        if (sessionOf(caller)?.verified) return;
+        if (!isLive(link) && link.state === 'renewed') {
+          throw domainError(
+            'link_expired',
+            'This link has already brought you a new code. Use the link or the code in our newest e-mail.',
+          );
+        }
+        assertRoomFor(caller);
       },
     },
   );

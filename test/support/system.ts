@@ -125,6 +125,7 @@ export const TEST_LIMITS: AttemptRules = {
   signInPerDevice: minute(5),
   codesPerAddress: minute(10_000),
   verifyPerOrganisation: minute(10_000),
+  resumesPerAddress: minute(10),
   resetPerAccountAndAddress: minute(10),
   resetPerAccount: minute(100),
   smsPerAccount: minute(1_000),

@@ -10,6 +10,7 @@ import { answerForm, organisationIn } from '../page-kit';
 import { sendPage } from '../respond';
 import type { Page, Site } from '../templates/document';
 import { blankForm, type FormState } from '../templates/form';
+import { donePage } from '../templates/provision';
 import { type RegistrationSession, registrationSessions } from './sessions';
 
 export type StepPage = 'verify' | 'profile' | 'device' | 'provision' | 'done';
@@ -36,13 +37,15 @@ export interface StepView {
   state: FormState;
   codeSent: boolean;
 }
-export type StepViews = Record<StepPage, (view: StepView) => Page | Promise<Page>>;
+/** The done page is drawn from nothing of the registration: a complete registration's token reads nothing more. */
+export type StepViews = Record<Exclude<StepPage, 'done'>, (view: StepView) => Page | Promise<Page>>;
 
 /**
  * The registration behind a browser's cookie is gone (its history deleted long after it ended), or a newer registration
  * of the same address has taken its place and does not know this browser's token.
  */
 const isLostSession = (error: unknown) => ['unauthorized', 'not_found'].includes(describeError(error)?.code ?? '');
+const isComplete = (error: unknown) => describeError(error)?.code === 'registration_complete';
 
 /** What the registration's pages share: the browser's registration with each organisation, and where it stands. */
 export function setupKit(registrations: RegistrationService, deps: ServiceDeps, site: Site, views: StepViews) {
@@ -55,13 +58,17 @@ export function setupKit(registrations: RegistrationService, deps: ServiceDeps, 
   const sessions = registrationSessions(cookie);
   const show = (res: Response, page: Page, status = 200) => sendPage(res, site, page, status);
 
-  /** The browser's registration with an organisation, and where it stands; a token nobody knows any more is dropped. */
+  /**
+   * The browser's registration with an organisation, and where it stands (`complete`, all a complete registration's
+   * token still learns); a token nobody knows any more is dropped.
+   */
   const current = async (req: Request, res: Response, organisation: string) => {
     const session = sessions.of(req, organisation);
     if (!session) return undefined;
     try {
       return { session, status: await registrations.status(session.registrationId, session.token) };
     } catch (error) {
+      if (isComplete(error)) return 'complete' as const;
       if (!isLostSession(error)) throw error;
       sessions.forget(res, organisation);
       return undefined;
@@ -78,7 +85,14 @@ export function setupKit(registrations: RegistrationService, deps: ServiceDeps, 
     status = 200,
   ) => {
     const at = await current(req, res, organisation);
-    if (!at || PAGE_OF_STEP[at.status.step] !== page) {
+    if (at === 'complete' && page === 'done') {
+      // Shown once: the browser forgets the spent token, and the page says where the owner goes from now on.
+      sessions.forget(res, organisation);
+      return show(res, donePage(organisation));
+    }
+    if (at === 'complete') return res.redirect(303, pathOf(organisation, 'done'));
+    // A registration that reads as anything but complete is not done.
+    if (!at || page === 'done' || PAGE_OF_STEP[at.status.step] !== page) {
       res.redirect(303, at ? pathOf(organisation, at.status.step) : startOf(organisation));
       return;
     }
@@ -89,7 +103,7 @@ export function setupKit(registrations: RegistrationService, deps: ServiceDeps, 
   /** Any step's page by its address; other addresses are not a step's. */
   const stepPage: RequestHandler = async (req, res, next) => {
     const page = req.params.page as StepPage;
-    if (!Object.hasOwn(views, page)) return next();
+    if (!Object.hasOwn(views, page) && page !== 'done') return next();
     await showStep(req, res, organisationIn(req), page);
   };
 
@@ -99,7 +113,7 @@ export function setupKit(registrations: RegistrationService, deps: ServiceDeps, 
       sessions.forget(res, organisation);
       return startOf(organisation);
     }
-    if (describeError(error)?.code === 'registration_expired') sessions.forget(res, organisation);
+    if (describeError(error)?.code === 'registration_expired' || isComplete(error)) sessions.forget(res, organisation);
     throw error;
   };
 

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { openOrganisation } from '../../db/policy';
+import { clientAddress } from '../../services/attempts';
 import { describeError } from '../../services/errors';
 import { emailForm, organisationForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
@@ -34,6 +35,7 @@ export function startPages({ registrations, deps, sessions, show, current }: Set
       const slug = organisationIn(req);
       // A registration under way continues (its link, say, still works); the workflow applies the settings to each step.
       const at = await current(req, res, slug);
+      if (at === 'complete') return res.redirect(303, pathOf(slug, 'done'));
       if (at && at.status.step !== 'expired') return res.redirect(303, pathOf(slug, at.status.step));
       if (at) sessions.forget(res, slug);
       const organisation = await openOrganisation(deps.models, slug);
@@ -50,7 +52,7 @@ export function startPages({ registrations, deps, sessions, show, current }: Set
         fields: { email_not_allowed: 'email' },
         run: async ({ email }) => {
           await limit(req, res);
-          const started = await registrations.register({ organisation: slug, email });
+          const started = await registrations.register({ organisation: slug, email }, clientAddress(req));
           sessions.keep(res, { organisation: slug, registrationId: started.registrationId, token: started.token });
           return pathOf(slug, started.step);
         },

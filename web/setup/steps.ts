@@ -6,7 +6,7 @@ import { CODE_FIELDS } from '../problems';
 import { devicePage } from '../templates/device';
 import { problemPage } from '../templates/problem';
 import { profilePage } from '../templates/profile';
-import { donePage, provisionPage } from '../templates/provision';
+import { provisionPage } from '../templates/provision';
 import { pathOf, type SetupKit, type StepViews, startOf } from './shared';
 
 /** The pages of the steps after the e-mail address: the profile, the device, its provisioning link, and done. */
@@ -32,7 +32,6 @@ export const stepViews = (registrations: RegistrationService): Omit<StepViews, '
     }
     return provisionPage({ organisation, link, phoneCode: { action: `${startOf(organisation)}/phone`, csrf, state } });
   },
-  done: () => donePage(),
 });
 
 /** The forms of those steps: the owner's profile, then the device to set up. */

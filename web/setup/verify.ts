@@ -16,6 +16,13 @@ const INVALID_LINK = problemPage({
 
 const STALE_LINK = 'This link is no longer valid. Enter the code from our newest e-mail, or ask for a new one.';
 
+/** Refusals of a link's proof that say the link itself is not (or no longer) good: a page of their own. */
+const linkProblem = (code: string | undefined, message: string) => {
+  if (code === 'not_found' || code === 'unauthorized') return { page: INVALID_LINK, status: 404 };
+  if (code !== 'link_expired') return undefined;
+  return { page: problemPage({ title: 'This link no longer works', message }), status: 410 };
+};
+
 /** The page of the e-mail's code. */
 export const codeView = ({ organisation, status, csrf, state, codeSent }: StepView) =>
   codePage({
@@ -32,7 +39,7 @@ export function verifyPages({ registrations, sessions, show, showStep, formActio
   const sessionFor = async (req: Request, res: Response, registration: string) => {
     const session = sessions.withId(req, registration);
     if (session) return session;
-    const resumed = await registrations.resume(registration).catch((error: unknown) => {
+    const resumed = await registrations.resume(registration, clientAddress(req)).catch((error: unknown) => {
       if (describeError(error)?.code === 'not_found') return undefined;
       throw error;
     });
@@ -54,6 +61,21 @@ export function verifyPages({ registrations, sessions, show, showStep, formActio
     confirmLink: async (req, res) => {
       const link = linkForm.safeParse(req.body ?? {});
       if (!link.success) return show(res, INVALID_LINK, 400);
+      if ('proof' in link.data) {
+        const { registration, proof } = link.data;
+        const confirmed = await registrations
+          .verifyByLink(registration, proof, sessions.withId(req, registration)?.token)
+          .catch((error: unknown) => {
+            const answer = describeError(error);
+            const problem = answer && linkProblem(answer.code, answer.message);
+            if (!problem) throw error;
+            return problem;
+          });
+        if ('page' in confirmed) return show(res, confirmed.page, confirmed.status);
+        const { organisation, registrationId, token, codeSent } = confirmed;
+        sessions.keep(res, { organisation, registrationId, token });
+        return res.redirect(303, codeSent ? `${pathOf(organisation, 'verify-email')}?sent=1` : startOf(organisation));
+      }
       const session = await sessionFor(req, res, link.data.registration);
       if (!session) return show(res, INVALID_LINK, 404);
       try {

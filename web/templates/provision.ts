@@ -92,10 +92,11 @@ ${input.statusHref !== undefined || !input.onDevice ? html`<p>When the device ha
   );
 }
 
-export function donePage(): Page {
+/** The end of a registration: from now on the owner signs in (the registration's token is spent). */
+export function donePage(organisation: string): Page {
   return {
     title: 'Your device is set up',
     body: html`<p>It has checked in and is now managed by your organisation. We have sent you a confirmation e-mail.</p>
-<p>You can close this page.</p>`,
+<p>This registration is complete. To see your devices or add another, <a href="/setup/${organisation}/sign-in">sign in</a>.</p>`,
   };
 }

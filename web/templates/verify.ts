@@ -64,9 +64,10 @@ ${postForm(`${base}/restart`, input.csrf, button('Use a different e-mail address
 
 /**
  * The one-click link from the e-mail. Opening it changes nothing (mail scanners open links too): the owner confirms
- * with a button, which posts the link's code.
+ * with a button, which posts the link's proof (or, in mail sent before links had one, its code).
  */
-export function linkPage(input: { registration: string; code: string; csrf: string }): Page {
+export function linkPage(input: { registration: string; csrf: string } & ({ proof: string } | { code: string })): Page {
+  const [name, value] = 'proof' in input ? ['proof', input.proof] : ['code', input.code];
   return {
     title: 'Confirm your e-mail address',
     body: html`<p>You opened the link from our e-mail. Confirm your address to continue with your registration.</p>
@@ -74,7 +75,7 @@ ${postForm(
   '/setup/verify',
   input.csrf,
   html`<input type="hidden" name="registration" value="${input.registration}">
-<input type="hidden" name="code" value="${input.code}">
+<input type="hidden" name="${name}" value="${value}">
 ${button('Confirm my address')}`,
 )}`,
   };
