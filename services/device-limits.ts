@@ -31,8 +31,9 @@ export function createDeviceLimits({ client, models, secrets, config }: ServiceD
   const smsPerAccount = attempts.limiter('sms-account', limits.smsPerAccount);
   const smsPerNumber = attempts.limiter('sms-number', limits.smsPerNumber);
   const smsPerOrganisation = attempts.limiter('sms-organisation', limits.smsPerOrganisation);
-  // Wrong phone codes count with wrong verification codes from the same client address.
-  const codesPerAddress = attempts.limiter('code-address', limits.codesPerAddress);
+  // Wrong phone codes per client address, on a count of their own: a neighbour behind the same address guessing at
+  // phone codes must not lock the owner out of verifying an e-mail address, nor the other way round.
+  const codesPerAddress = attempts.limiter('phone-code-address', limits.codesPerAddress);
 
   const isProven = async (userId: number, phone: string) =>
     (await models.ProvenPhone.findOne({ where: { userId, phoneHash: phoneHashOf(secrets, phone) } })) !== null;
@@ -71,19 +72,22 @@ export function createDeviceLimits({ client, models, secrets, config }: ServiceD
         groups.push([[[made, account]], 'You have added as many devices as you can in a day. Try again tomorrow.']);
       }
       const proveNumber = change.phone !== undefined && !(await isProven(change.userId, change.phone));
-      const sent =
+      const paid: Counter[] = [
+        [smsPerAccount, account],
+        [smsPerOrganisation, change.organisation],
+      ];
+      // A number not proven costs the account and the organisation two SMS (its code, then the link) and the number
+      // one: only the code goes to a holder who has not said yes. A number the account has proven is not counted
+      // per number, so strangers sending codes to it cannot keep its owner's links from it.
+      const sent: Counter[] =
         change.phone === undefined
           ? []
-          : ([
-              [smsPerAccount, account],
-              [smsPerNumber, phoneHashOf(secrets, change.phone)],
-              [smsPerOrganisation, change.organisation],
-            ] satisfies Counter[]);
+          : proveNumber
+            ? [...paid, ...paid, [smsPerNumber, phoneHashOf(secrets, change.phone)]]
+            : paid;
       const kept = await takeAll(groups);
       const sms = await takeAll(
-        sent.length
-          ? [[proveNumber ? [...sent, ...sent] : sent, 'Too many SMS have been sent for now. Try again later.']]
-          : [],
+        sent.length ? [[sent, 'Too many SMS have been sent for now. Try again later.']] : [],
       ).catch(async (error: unknown) => {
         await kept.giveBack();
         throw error;

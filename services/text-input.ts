@@ -20,13 +20,14 @@ function holdsNul(parsed: unknown): boolean {
 }
 
 /**
- * Refuses a request whose query or parsed body holds a NUL character, for the JSON API and the pages' forms alike: no
+ * Refuses a request whose path, query or parsed body holds a NUL character, for the JSON API and the pages' forms alike: no
  * field takes one, and past the schemas it would reach what cannot store or search for it (PostgreSQL's text, Temporal's
  * visibility queries), a fault where the caller deserves a 400.
  */
 export const refuseNul: RequestHandler = (req, _res, next) => {
   next(
-    holdsNul(req.query) || holdsNul(req.body)
+    // The path too: a route's parameter (an organisation's slug) would reach the database as it is.
+    /%00/i.test(req.path) || holdsNul(req.query) || holdsNul(req.body)
       ? new HttpError('invalid_request', 'The request holds a NUL character (U+0000), which no field accepts.')
       : undefined,
   );

@@ -192,6 +192,9 @@ describe('hardening', () => {
       });
       expectError(list, 400, 'invalid_request');
       expect(list.body.error.message).to.include('NUL');
+      // In a path parameter too (an organisation's slug, which PostgreSQL's text cannot hold).
+      const inPath = await api.call('GET', '/api/organisations/a%00b/registrations', { token: SUPERVISOR_TOKEN });
+      expectError(inPath, 400, 'invalid_request');
       const browser = await launchBrowser();
       try {
         const admin = await makeAdmin();
@@ -200,6 +203,7 @@ describe('hardening', () => {
           for (const address of [
             `/admin/organisations/${ORG}/registrations?email=a%00b%40example.com`,
             `/admin/organisations/${ORG}/devices?owner=a%00b`,
+            '/admin/organisations/a%00b/devices',
           ]) {
             const answer = await page.goto(address);
             expect(answer?.status(), address).to.equal(400);

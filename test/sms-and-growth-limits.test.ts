@@ -165,13 +165,22 @@ describe('SMS and growth limits', () => {
 
   it('bounds the SMS per number and per organisation a day', async () => {
     const phone = freshNumber();
-    const perNumber = await limited({ smsPerNumber: { points: 3, windowMs: DAY } });
-    const first = await signedInOwner(perNumber);
-    expect((await add(perNumber, first.session, { platform: 'android', phone })).status).to.equal(201);
+    const perNumber = await limited({ smsPerNumber: { points: 2, windowMs: DAY } });
+    const holder = await signedInOwner(perNumber);
+    const first = await add(perNumber, holder.session, { platform: 'android', phone });
+    expect(first.status, first.text).to.equal(201);
+    await provePhone(perNumber, `/api/me/devices/${first.body.device.id}/phone`, holder.session, phone);
+    // Strangers' code SMS to the number: the second one of the day takes the number's last, the third is refused.
     const second = await signedInOwner(perNumber);
-    expectLimited(await add(perNumber, second.session, { platform: 'android', phone }), DAY / 1000);
+    expect((await add(perNumber, second.session, { platform: 'android', phone })).status).to.equal(201);
+    const third = await signedInOwner(perNumber);
+    expectLimited(await add(perNumber, third.session, { platform: 'android', phone }), DAY / 1000);
     // Another number of the same owner is another count.
-    expect((await add(perNumber, second.session, { platform: 'android', phone: freshNumber() })).status).to.equal(201);
+    expect((await add(perNumber, third.session, { platform: 'android', phone: freshNumber() })).status).to.equal(201);
+    // The holder proved the number: the strangers' codes do not keep the holder's links from it.
+    const holders = await add(perNumber, holder.session, { platform: 'android', phone });
+    expect(holders.status, holders.text).to.equal(201);
+    expect(holders.body.device.sms).to.equal('link-sent');
 
     const org = `${ORG}-org`;
     await system().createOrganisation(org, { platforms: ['windows', 'android'] });
