@@ -11,7 +11,7 @@ import type { PasswordWork } from './password-work';
 import { sealState, unsealState } from './sealed-state';
 
 /**
- * The first supervisor (issue 17): at the first start the API makes a one-time link, valid for ADMIN_SETUP_LINK_TTL;
+ * The first supervisor: at the first start the API makes a one-time link, valid for ADMIN_SETUP_LINK_TTL;
  * whoever opens it chooses an e-mail address and a password, adds the TOTP secret to an authenticator app and proves it
  * with a code. Only then is the supervisor made and the link spent, so a set-up abandoned half-way leaves the link
  * working until it expires. `npm run admin:setup-link` replaces an unused or expired link by a new one.
