@@ -35,8 +35,6 @@ import { stepActivities } from './util';
 const steps = () => stepActivities<Activities>();
 /** Runs before Apple MDM ended at enrolment for every platform; they replay on that path. */
 export const APPLE_MDM_PATCH = 'apple-mdm-v1';
-/** Runs before phone numbers were proven sent the link to any number at once; they replay on that path. */
-export const PHONE_PROOF_PATCH = 'phone-proof-v1';
 const { sendProvisioningSms, sendPhoneCode, sendEnrolledMail } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', nonRetryableErrorTypes: ['invalid_phone'] },
@@ -177,7 +175,9 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
     }
   }
 
-  if (smsPhone && input.phoneCode && patched(PHONE_PROOF_PATCH)) {
+  // No patch: runs from before phone numbers were proven have no `phoneCode` in their input, so they replay on the
+  // link's path by themselves.
+  if (smsPhone && input.phoneCode) {
     // A number nobody has proven for this account gets no link under the organisation's name, only a code: the owner
     // types it where they asked for the device, and the link follows.
     sms = 'code-sent';

@@ -12,7 +12,7 @@ import {
 import type { Activities } from '../activities';
 import { smsPhoneFor } from '../lib/platforms';
 import { mailedCodes } from './codes';
-import { device as deviceWorkflow, PHONE_PROOF_PATCH } from './device';
+import { device as deviceWorkflow } from './device';
 import { domainError, unwrapDomainError } from './errors';
 import {
   type Caller,
@@ -312,7 +312,7 @@ export async function registration({ organisation, email, timings }: Registratio
               device: issued,
               deviceName: name,
               smsPhone,
-              phoneCode: smsPhone && proveNumber && patched(PHONE_PROOF_PATCH) ? codeRulesOf(timings) : undefined,
+              phoneCode: smsPhone && proveNumber ? codeRulesOf(timings) : undefined,
               reminderBeforeMs: timings.linkReminderMs,
               settingsTimeoutMs: timings.settingsTimeoutMs,
             },
