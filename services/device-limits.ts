@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { type ProvisioningLink, sendsLinkBySms } from '../lib/platforms';
 import { phoneHashOf } from '../lib/secrets';
 import { deviceWorkflowId, provePhoneUpdate, type SmsState, smsStateQuery } from '../workflows/messages';
 import { type AttemptLimits, type Counter, isWrongCode } from './attempts';
@@ -101,15 +102,20 @@ export function createDeviceLimits({ client, models, secrets, config }: ServiceD
       }
     },
 
-    /** Where a device's SMS stands now; runs from before phone numbers were proven sent the link at once. */
-    async smsState(deviceId: string): Promise<SmsState> {
-      return client.workflow
-        .getHandle(deviceWorkflowId(deviceId))
+    /**
+     * A live link as it is shown again: for a platform whose link goes by SMS, with where that SMS stands now (runs from
+     * before phone numbers were proven sent the link at once).
+     */
+    async shown(link: ProvisioningLink): Promise<ProvisioningLink> {
+      if (!sendsLinkBySms(link.platform)) return link;
+      const sms = await client.workflow
+        .getHandle(deviceWorkflowId(link.id))
         .query(smsStateQuery)
         .then(
-          (state) => state ?? 'link-sent',
-          () => 'link-sent',
+          (state): SmsState => state ?? 'link-sent',
+          (): SmsState => 'link-sent',
         );
+      return { ...link, sms };
     },
 
     /**

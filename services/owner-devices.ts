@@ -5,7 +5,7 @@ import { removeDeviceRecord } from '../db/devices';
 import type { Device } from '../db/models';
 import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../db/policy';
 import { appleErrorText } from '../lib/apple-errors';
-import { MDM_MANAGED, type ProvisioningLink, sendsLinkBySms, smsPhoneFor } from '../lib/platforms';
+import { MDM_MANAGED, type ProvisioningLink, smsPhoneFor } from '../lib/platforms';
 import type { device as deviceWorkflow } from '../workflows/device';
 import type { managedDevice as managedDeviceWorkflow } from '../workflows/managed-device';
 import {
@@ -178,8 +178,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
     async currentLink(owner: DeviceOwner, id: string): Promise<ProvisioningLink | undefined> {
       const device = await ownDevice(owner, id);
       if (device.stateNow() !== 'link-issued') return undefined;
-      const link = await provisioning.linkOf(device);
-      return sendsLinkBySms(device.platform) ? { ...link, sms: await limits.smsState(device.id) } : link;
+      return limits.shown(await provisioning.linkOf(device));
     },
 
     /** The platforms the owner's organisation offers now (none while self-service is off there). */

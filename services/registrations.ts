@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { accountOf, assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
-import { type ProvisioningLink, sendsLinkBySms, smsPhoneFor } from '../lib/platforms';
+import { type ProvisioningLink, smsPhoneFor } from '../lib/platforms';
 import { randomToken } from '../lib/secrets';
 import {
   type Caller,
@@ -244,9 +244,7 @@ export function createRegistrationService(
     /** The provisioning link of the device being set up now, shown again whenever the owner comes back. */
     async currentLink(registrationId: string, token: string): Promise<ProvisioningLink | undefined> {
       const device = await liveDevice(registrationId, token);
-      if (!device) return undefined;
-      const shown = await link(device);
-      return sendsLinkBySms(device.platform) ? { ...shown, sms: await deviceLimits.smsState(device.id) } : shown;
+      return device && deviceLimits.shown(await link(device));
     },
 
     /** The code sent to the phone of the device being set up: the number is proven, and the link goes to it by SMS. */
