@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { freeLoopbackPort, isPortTaken, killedWithThisProcess } from './loopback';
+import { freeLoopbackPort, isPortTaken, killedWithThisProcess, stopChild } from './loopback';
 
 // The lookup is shared with the plain-Node install step, hence CommonJS.
 const { APPLE_ENGINES, findAppleEngines, isExecutableFile } = require('../scripts/apple-engines-path.js') as {
@@ -235,10 +235,7 @@ class EngineProcess {
     const child = this.child;
     if (!child) return;
     this.stopping = true;
-    child.kill('SIGTERM');
-    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await this.exited;
-    clearTimeout(kill);
+    await stopChild(child, this.exited, STOP_GRACE_MS);
   }
 
   private readLines(stream: Readable): void {

@@ -45,3 +45,11 @@ export function killedWithThisProcess(child: ChildProcess): void {
     for (const each of running) each.kill('SIGKILL');
   });
 }
+
+/** Stops a child: SIGTERM, then SIGKILL if it has not exited (`exited`) within `graceMs`. */
+export async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  child.kill('SIGTERM');
+  const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(kill);
+}

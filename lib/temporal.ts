@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { encryptingDataConverter, type PlaintextPayloads } from './codec';
 import { type Config, ConfigurationError } from './config';
-import { freeLoopbackPort, isPortTaken, killedWithThisProcess } from './loopback';
+import { freeLoopbackPort, isPortTaken, killedWithThisProcess, stopChild } from './loopback';
 
 // The CLI lookup is shared with the plain-Node install step, hence CommonJS.
 const { findTemporalCli } = require('../scripts/temporal-cli-path.js') as { findTemporalCli(): string | undefined };
@@ -98,11 +98,7 @@ export async function startDevServer(options: {
       stopping = true;
       await nativeConnection.close();
       await connection.close();
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(kill);
+      if (child.exitCode === null && child.signalCode === null) await stopChild(child, exited, STOP_GRACE_MS);
     },
   };
 }
