@@ -187,7 +187,7 @@ export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCr
 
 export type AdminRole = 'supervisor' | 'manager';
 
-/** A person of the admin console: a supervisor, or the manager of one organisation (issue 17). */
+/** A person of the admin console: a supervisor, or the manager of one organisation. */
 export class AdminUser extends Model<InferAttributes<AdminUser>, InferCreationAttributes<AdminUser>> {
   declare id: CreationOptional<number>;
   /** Lower case. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { passwordWeakness } from '../lib/password-strength';
 import { emailForm, passwordResetConfirmForm } from './schemas';
 
-/** The admin console's forms (issue 17), with the owners' rules for addresses and new passwords. */
+/** The admin console's forms, with the owners' rules for addresses and new passwords. */
 
 const email = emailForm.shape.email;
 const newPassword = passwordResetConfirmForm.shape.password;

@@ -45,7 +45,7 @@ const isWrongGuess = (error: unknown) =>
   ['invalid_credentials', 'invalid_code'].includes(describeError(error)?.code ?? '');
 
 /**
- * The admin console's people (issue 17): sign-in with a password and a TOTP code, under the owners' limits on failed
+ * The admin console's people: sign-in with a password and a TOTP code, under the owners' limits on failed
  * attempts (per account and address strict, per address, per account a throttle) counted apart from theirs; sessions
  * with the owners' idle and absolute limits; sign-out; which organisation an admin may manage.
  */

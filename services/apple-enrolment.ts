@@ -51,7 +51,7 @@ const IDENTITY_KEYS = {
 } as const;
 
 /**
- * Apple enrolment as the product sees it (issue 15). The device talks to NanoMDM through us: its check-ins are checked
+ * Apple enrolment as the product sees it. The device talks to NanoMDM through us: its check-ins are checked
  * (the enrolment id is ours and the certificate that signed was issued for it), passed to NanoMDM, and recorded in the
  * device's workflow only once NanoMDM has taken them — when recording fails the device is told to try again, so an
  * enrolment is never in NanoMDM and lost here. The SCEP server asks us before it issues an identity, and NanoMDM's

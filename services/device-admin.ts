@@ -31,7 +31,7 @@ export interface AdministeredDevice extends OwnedDevice {
 const notFound = () => new HttpError('device_not_found', 'This organisation has no such device.');
 
 /**
- * An organisation's devices for its operators (issue 17): the list with its filters, one device, and the two things
+ * An organisation's devices for its operators: the list with its filters, one device, and the two things
  * operators did through the Temporal UI before — a new link for a device whose link expired, and removing a device.
  * Both take the owner's own path (services/owner-devices.ts) for the device's owner, and name the operator in the
  * device's workflow: the new link's run has them as `requestedBy`, the removal as the `remove` update's `by`.

@@ -32,7 +32,7 @@ export interface Invitation extends InvitationView {
 export type LinkState = InvitationState | 'replaced';
 
 /**
- * Invitations to manage an organisation (issue 17), each a workflow `invitation/<organisation>/<address>`: a supervisor
+ * Invitations to manage an organisation, each a workflow `invitation/<organisation>/<address>`: a supervisor
  * invites, sends again or withdraws (each recorded with who did it); the invited manager accepts with the link from the
  * e-mail. A new invitation for the same address replaces only one that has ended.
  */

@@ -12,7 +12,7 @@ import { opaqueParam, slug } from './schemas';
 import { isFresh, stringsMatch, takeOnce } from './webhooks';
 
 /**
- * The organisations' own MDMs (Intune, Fleet…) report back through a signed webhook (issue 16): `enrolled` is the
+ * The organisations' own MDMs (Intune, Fleet…) report back through a signed webhook: `enrolled` is the
  * check-in of a Windows device (and of an Android device whose DPC reports through its MDM), `unenrolled` that the
  * device left management. Each organisation signs with its own secret, shown once when made (docs/api.md).
  */

@@ -63,7 +63,7 @@ export function describe(device: Device): OwnedDevice {
 }
 
 /**
- * A signed-in owner's devices (issue 7): listing, adding one, a new link for one whose link expired, removing one.
+ * A signed-in owner's devices: listing, adding one, a new link for one whose link expired, removing one.
  * Adding and relinking start the same device workflow a registration starts for its first device; the API only
  * checks what it can answer at once and asks the run for its link, in one round-trip (update-with-start).
  */

@@ -40,7 +40,7 @@ const UNKNOWN_ACCOUNT_HASH = hashPassword(randomToken());
 const TOUCH_EVERY_MS = 60_000;
 
 /**
- * The rules of returning device owners in one place (issue 7): sign-in with its limits on failed attempts per account
+ * The rules of returning device owners in one place: sign-in with its limits on failed attempts per account
  * and per client address, sessions with idle and absolute limits, sign-out, and password resets. The JSON API
  * (api/me.ts) and the web pages both go through here; routes stay thin.
  */

@@ -73,7 +73,7 @@ interface UpdateSeen {
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 /**
- * The operators' view of an organisation's registrations (issue 17, the admin console): the list and the funnel from
+ * The operators' view of an organisation's registrations (the admin console): the list and the funnel from
  * Temporal's visibility, each registration's timeline from its workflow history (decoded here, on the server, for an
  * admin allowed to see the organisation), and the operators' two actions — a new code, ending it — as updates that
  * name who did them, so the history records it.

@@ -86,7 +86,7 @@ function firstStart(databaseUrl: string, processes: number, options: { setUp?: b
   return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env }).toString());
 }
 
-describe('the admin console’s sign-in (issue 17), in Chromium', function () {
+describe('the admin console’s sign-in, in Chromium', function () {
   this.timeout(90_000);
   let browser: Browser;
 

@@ -18,7 +18,7 @@ import { system } from './support/system';
 import { pathOf, press } from './support/web-flow';
 
 /**
- * The admin console as a whole (issue 17): the seed configuration done by clicking only, an owner registering with it
+ * The admin console as a whole: the seed configuration done by clicking only, an owner registering with it
  * while the organisation's manager watches the funnel; and who may open and change what, as one table.
  */
 
@@ -55,7 +55,7 @@ const FUNNEL_STAGES = ['Started', 'Verified their address', 'Gave their profile'
 const funnelAt = (reached: number) =>
   Object.fromEntries(FUNNEL_STAGES.map((stage, index) => [stage, index < reached ? [1, 1] : [0, 0]]));
 
-describe('the admin console end to end (issue 17), in Chromium', function () {
+describe('the admin console end to end, in Chromium', function () {
   this.timeout(240_000);
   let browser: Browser;
 

@@ -45,7 +45,7 @@ const csrfOn = (page: Page) => page.locator('input[name="_csrf"]').first().input
 const postAs = (page: Page, route: string, form: Record<string, string>) =>
   page.request.post(route, { form, maxRedirects: 0 });
 
-describe('an organisation’s device setup and templates in the admin console (issue 17), in Chromium', function () {
+describe('an organisation’s device setup and templates in the admin console, in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
   let manager: TestAdmin;

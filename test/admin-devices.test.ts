@@ -22,7 +22,7 @@ const follow = async (page: Page, name: string) => {
 const ownersListed = (page: Page) => page.locator('.records dd.address').allTextContents();
 const noticeOn = (page: Page) => page.locator('.notice').textContent();
 
-describe('an organisation’s devices in the admin console (issue 17), in Chromium', function () {
+describe('an organisation’s devices in the admin console, in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
   let manager: TestAdmin;

@@ -116,7 +116,7 @@ async function invitationHistory(slug: string, email: string) {
   return { started: started as { invitedBy: string }, updates };
 }
 
-describe('the admin console’s organisations and manager invitations (issue 17), in Chromium', function () {
+describe('the admin console’s organisations and manager invitations, in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
 

@@ -34,7 +34,7 @@ const follow = async (page: Page, name: string) => {
   await Promise.all([page.waitForNavigation(), page.getByRole('link', { name, exact: true }).click()]);
 };
 
-describe('Configuration › Platforms and API tokens (issue 17), in Chromium', function () {
+describe('Configuration › Platforms and API tokens, in Chromium', function () {
   this.timeout(120_000);
   let browser: Browser;
 

@@ -70,7 +70,7 @@ const api = () => system().api;
 const owner = (r: Registered, step: string, body: Record<string, unknown>) =>
   api().call('POST', path(r, step), { token: r.token, body });
 
-describe('an organisation’s registrations in the admin console (issue 17), in Chromium', function () {
+describe('an organisation’s registrations in the admin console, in Chromium', function () {
   this.timeout(180_000);
   let browser: Browser;
   let manager: TestAdmin;

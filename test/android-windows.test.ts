@@ -28,7 +28,7 @@ async function qrOn(page: Page): Promise<string> {
   return decodeQrPng(await page.locator('.qr-code svg').screenshot());
 }
 
-/** Android and Windows enrol in their platforms' own ways (issue 16). */
+/** Android and Windows enrol in their platforms' own ways. */
 describe('Android and Windows enrolment', function () {
   this.timeout(60_000);
   let browser: Browser;

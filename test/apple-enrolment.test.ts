@@ -91,7 +91,7 @@ async function operatorPki() {
   };
 }
 
-/** iPhones, iPads and Macs enrol for real (issue 15): the simulated device against NanoMDM and scepserver. */
+/** iPhones, iPads and Macs enrol for real: the simulated device against NanoMDM and scepserver. */
 describe('Apple enrolment through NanoMDM and SCEP', function () {
   this.timeout(60_000);
   let api: ApiUnderTest;

@@ -9,7 +9,7 @@ import { expectError, path, type Registered, register, sleep, uniqueEmail, verif
 import { codeIn } from './support/smtp';
 import { type ApiUnderTest, system, UI_ORIGIN } from './support/system';
 
-/** Issue 13: what a client on the network could do, closed; each test fails on the code before the hardening. */
+/** What a client on the network could do, closed; each test fails on the code before the hardening. */
 
 const ORG = 'hardened';
 const PASSWORD = 'plum-Orbit-kettle-91-Sway';

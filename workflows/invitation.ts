@@ -19,7 +19,7 @@ const { sendInvitation } = proxyActivities<Activities>({
 });
 
 /**
- * A supervisor invites an organisation manager by e-mail (issue 17): the invitation is mailed with a link, can be sent
+ * A supervisor invites an organisation manager by e-mail: the invitation is mailed with a link, can be sent
  * again (a new link, for as long as the first; the old one stops working) or withdrawn, and expires. The manager
  * accepts it with the link, a password and a second factor, which makes their admin account. Who did what is in the
  * history: each update names its author.

@@ -14,7 +14,7 @@ const { sendResetCode } = proxyActivities<Activities>({
 const MAIL_SLACK_MS = 60_000;
 
 /**
- * A forgotten password (issue 7): the owner asks with their address, gets a code by e-mail, and sets a new password
+ * A forgotten password: the owner asks with their address, gets a code by e-mail, and sets a new password
  * with it, which ends every session they had. Asking answers the same whether or not the address has an account; an
  * address without one simply never gets a code. The run ends when the password is changed or its last code expires.
  */

@@ -1,6 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 
-/** Returning device owners (issue 7): a per-organisation device limit, removed devices, and sign-in sessions. */
+/** Returning device owners: a per-organisation device limit, removed devices, and sign-in sessions. */
 export async function up({ context: q }: { context: QueryInterface }) {
   await q.addColumn('organisations', 'max_devices_per_owner', {
     type: DataTypes.INTEGER,

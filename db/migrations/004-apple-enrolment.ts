@@ -1,7 +1,7 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 
 /**
- * Apple enrolment through MDM (issue 15): the identity the SCEP server issued for a link (once per link), the outcome of
+ * Apple enrolment through MDM: the identity the SCEP server issued for a link (once per link), the outcome of
  * installing the device template's settings, when the device checked out, and webhook events already taken.
  */
 export async function up({ context: q }: { context: QueryInterface }) {

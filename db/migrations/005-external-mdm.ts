@@ -1,7 +1,7 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 
 /**
- * Android and Windows enrolment (issue 16): the organisation's Windows MDM discovery URL, and the secret its external
+ * Android and Windows enrolment: the organisation's Windows MDM discovery URL, and the secret its external
  * MDM signs enrolment reports with (sealed under APP_SECRET: it must be read back to check signatures).
  */
 export async function up({ context: q }: { context: QueryInterface }) {

@@ -1,6 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 
-/** The admin console's people (issue 17): supervisors and organisation managers, their sessions, the first set-up link. */
+/** The admin console's people: supervisors and organisation managers, their sessions, the first set-up link. */
 export async function up({ context: q }: { context: QueryInterface }) {
   await q.createTable('admin_users', {
     id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },

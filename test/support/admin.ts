@@ -8,7 +8,7 @@ import { replaceSetupLink } from '../../services/admin-setup';
 import { system } from './system';
 import { pathOf, press } from './web-flow';
 
-/** Admins of the console (issue 17) for the tests: made directly, signed in through the pages. */
+/** Admins of the console for the tests: made directly, signed in through the pages. */
 
 export const ADMIN_PASSWORD = 'quiet harbour lanterns drift';
 

@@ -19,7 +19,7 @@ import { type AdminKit, managedOrganisation } from './shared';
 import { besideFields, type FormReader, formOf, formReader, noticeFrom, templatePages } from './templates';
 
 /**
- * An organisation's device setup and templates (issue 17), for a supervisor or the organisation's manager (the router
+ * An organisation's device setup and templates, for a supervisor or the organisation's manager (the router
  * in web/admin/index.ts checks who): the device setup's form, its box to try addresses against the e-mail
  * requirement, the MDM webhook secret, and the templates' pages (web/admin/templates.ts). The rules are
  * services/settings.ts's: `updateDeviceSetup`, `tryEmailRequirement`, `makeWebhookSecret`.

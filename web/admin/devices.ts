@@ -17,7 +17,7 @@ const NOTICES = {
 const noFields = z.object({});
 
 /**
- * An organisation's devices (issue 17), for a supervisor or the organisation's manager (web/admin/index.ts checks
+ * An organisation's devices, for a supervisor or the organisation's manager (web/admin/index.ts checks
  * who): the list with filters by state and platform and a search by owner, each device's page, a new link for its
  * owner and removing it — the rules and the record of who did it are services/device-admin.ts's.
  */

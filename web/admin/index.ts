@@ -15,7 +15,7 @@ import { setupPages } from './setup';
 import { type AdminKit, adminKit, signInOf } from './shared';
 
 /**
- * The admin console (issue 17), under `/admin`: the first supervisor's set-up link, sign-in with a password and a
+ * The admin console, under `/admin`: the first supervisor's set-up link, sign-in with a password and a
  * TOTP code, sign-out, and the home page with the sections the admin's role may use. The rules are in
  * services/admins.ts and services/admin-setup.ts; these pages are forms over them. Every form is CSRF-checked.
  */

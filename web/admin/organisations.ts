@@ -31,7 +31,7 @@ type Notice = keyof typeof NOTICES;
 const invitationForm = z.strictObject({ invitation: emailForm.shape.email });
 
 /**
- * Organisations (issue 17): the list and a new one (a supervisor's, by web/admin/index.ts), each organisation's page
+ * Organisations: the list and a new one (a supervisor's, by web/admin/index.ts), each organisation's page
  * (its manager may read it) with its managers and invitations, and what a supervisor changes there — inviting,
  * sending again, withdrawing, revoking — each naming the supervisor who did it. The invited manager's link is here too.
  */

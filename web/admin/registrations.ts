@@ -27,7 +27,7 @@ const filtersIn = ({ query }: Request) => {
 };
 
 /**
- * An organisation's registrations (issue 17), for a supervisor or the organisation's manager (the router in
+ * An organisation's registrations, for a supervisor or the organisation's manager (the router in
  * web/admin/index.ts checks who): the list with filters and the funnel, each registration's timeline from its
  * workflow history, and the operators' actions on it — a new code, ending it — each naming the admin who did it. The
  * rules are services/registration-admin.ts's and the registration workflow's.

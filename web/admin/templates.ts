@@ -24,7 +24,7 @@ import { PLATFORM_CHOICES } from '../templates/platforms';
 import { type AdminKit, managedOrganisation } from './shared';
 
 /**
- * An organisation's account and device templates (issue 17): typed forms read into the bodies the settings' schemas
+ * An organisation's account and device templates: typed forms read into the bodies the settings' schemas
  * take (services/settings-schemas.ts), and the schemas' refusals shown beside the fields they are about. The rules
  * (validation, the Wi-Fi password kept, the in-use refusals) are services/settings.ts's.
  */

@@ -6,7 +6,7 @@ import { button, checkbox, type FieldSpec, type FormState, field, formPage, post
 import { PLATFORM_CHOICES } from './platforms';
 
 /**
- * An organisation's device setup in the admin console (issue 17): whether owners may register, which addresses, the
+ * An organisation's device setup in the admin console: whether owners may register, which addresses, the
  * templates their accounts and devices get, how many devices, Windows' MDM, and the secret the MDM signs its reports
  * with.
  */

@@ -11,7 +11,7 @@ import { blankForm, button, type FieldSpec, type FormState, field, formPage, pos
 import { PLATFORM_CHOICES } from './platforms';
 
 /**
- * An organisation's devices in the admin console (issue 17): the list with its filters, each device's page, and the
+ * An organisation's devices in the admin console: the list with its filters, each device's page, and the
  * operator's two actions on it — a new link for the owner, and removing the device (after a confirmation).
  */
 

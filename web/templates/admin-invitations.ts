@@ -6,7 +6,7 @@ import { blankForm, button, type FormState, field, formPage, postForm } from './
 import { problemPage } from './problem';
 
 /**
- * The invited manager's link (issue 17): a password, then an authenticator app and a code, as the first supervisor's
+ * The invited manager's link: a password, then an authenticator app and a code, as the first supervisor's
  * set-up; or, for a link that can no longer accept, what became of the invitation.
  */
 

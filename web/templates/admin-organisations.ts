@@ -7,7 +7,7 @@ import { moment, notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
 
 /**
- * Organisations (issue 17): the supervisor's list and a new organisation; each organisation's managers, revoking one,
+ * Organisations: the supervisor's list and a new organisation; each organisation's managers, revoking one,
  * and its invitations (invite, send again, withdraw). A manager sees their own organisation's managers, and nothing
  * to change.
  */

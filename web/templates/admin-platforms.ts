@@ -4,7 +4,7 @@ import { organisationChoices } from './admin';
 import { notice, type Page } from './document';
 import { button, checkbox, type FieldSpec, type FormState, formPage, postForm, select } from './form';
 
-/** Configuration › Platforms (issue 17): the system-wide settings, and whether the enrolment engines answer. */
+/** Configuration › Platforms: the system-wide settings, and whether the enrolment engines answer. */
 
 export const PLATFORMS_PATH = '/admin/configuration/platforms';
 

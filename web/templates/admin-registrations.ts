@@ -7,7 +7,7 @@ import { button, type FieldSpec, type FormState, field, formPage, postForm, sele
 import { PLATFORM_CHOICES } from './platforms';
 
 /**
- * An organisation's registrations in the admin console (issue 17): the list with its filters, the funnel, and each
+ * An organisation's registrations in the admin console: the list with its filters, the funnel, and each
  * registration's timeline with the operators' actions.
  */
 

@@ -2,7 +2,7 @@ import { html, type SafeHtml } from '../html';
 import { notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
 
-/** The admin console's way in (issue 17): the first supervisor's set-up, and sign-in with a password and a code. */
+/** The admin console's way in: the first supervisor's set-up, and sign-in with a password and a code. */
 
 const EMAIL: FieldSpec = {
   name: 'email',

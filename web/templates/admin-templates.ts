@@ -17,7 +17,7 @@ import {
 import { PLATFORM_CHOICES } from './platforms';
 
 /**
- * An organisation's account and device templates in the admin console (issue 17): the lists, and typed forms for each
+ * An organisation's account and device templates in the admin console: the lists, and typed forms for each
  * kind. A device template's settings are described here part by part (`SettingsPart`), once: the pages draw the parts,
  * and web/admin/templates.ts reads them into the `management` the settings' schemas check, and back.
  */

@@ -4,7 +4,7 @@ import { organisationChoices, organisationName } from './admin';
 import { moment, notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm, select } from './form';
 
-/** API tokens (issue 17): the automation tokens of the settings API, made and revoked by a supervisor. */
+/** API tokens: the automation tokens of the settings API, made and revoked by a supervisor. */
 
 export const TOKENS_PATH = '/admin/tokens';
 export const revokePath = (id: number) => `${TOKENS_PATH}/${id}/revoke`;

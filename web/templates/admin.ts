@@ -7,7 +7,7 @@ import { templatesPath } from './admin-templates';
 import { notice, type Page } from './document';
 import { button, postForm } from './form';
 
-/** The admin console's frame and home (issue 17): who is signed in, and the sections their role may use. */
+/** The admin console's frame and home: who is signed in, and the sections their role may use. */
 
 interface Section {
   href: string;

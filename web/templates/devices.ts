@@ -5,7 +5,7 @@ import { moment, notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
 import { PLATFORM_CHOICES } from './platforms';
 
-/** A signed-in owner's devices (issue 7): the list, removing one, a new link for one whose link expired. */
+/** A signed-in owner's devices: the list, removing one, a new link for one whose link expired. */
 
 export const STATE_WORDS: Record<DeviceState, string> = {
   'link-issued': 'Link issued',

@@ -2,7 +2,7 @@ import { html } from '../html';
 import { notice, type Page } from './document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './form';
 
-/** A returning device owner's sign-in and forgotten password (issue 7). */
+/** A returning device owner's sign-in and forgotten password. */
 
 const EMAIL: FieldSpec = {
   name: 'email',
