@@ -1,7 +1,7 @@
 import { UniqueConstraintError } from 'sequelize';
 import type { Models } from '../db/models';
 import { accountOf, assertEmailAllowed, openOrganisation } from '../db/policy';
-import { domainError } from '../workflows/errors';
+import { domainError } from '../domain/errors';
 import { workflowRun } from './context';
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import { createAdmin } from '../db/admins';
-import { domainError } from '../workflows/errors';
+import { domainError } from '../domain/errors';
 import type { ActivityDeps } from '.';
 
 export function createAdminActivities({ models, secrets }: ActivityDeps) {

@@ -2,8 +2,8 @@ import { Op, UniqueConstraintError } from 'sequelize';
 import { removeDeviceRecord } from '../db/devices';
 import { exclusivelyForOwner } from '../db/owner-lock';
 import { assertRoomForDevice, offeredTemplate } from '../db/policy';
-import { domainError } from '../workflows/errors';
-import type { IssuedDevice } from '../workflows/messages';
+import { domainError } from '../domain/errors';
+import type { IssuedDevice } from '../domain/platform';
 import type { ActivityDeps } from '.';
 
 export function createDeviceActivities({ models, secrets, apple }: ActivityDeps) {

@@ -1,11 +1,11 @@
 import type { Models } from '../db/models';
-import type { AppleMdm } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
+import { createMdmActivities } from '../platforms/apple/activities';
+import type { AppleMdm } from '../platforms/apple/nanomdm';
 import { createAccountActivities } from './accounts';
 import { createAdminActivities } from './admins';
 import { createDeviceActivities } from './devices';
 import { createMailActivities, type Mailer } from './mail';
-import { createMdmActivities } from './mdm';
 import { createSmsActivities, type SmsSender } from './sms';
 
 export interface ActivityDeps {

@@ -1,10 +1,10 @@
 import { UniqueConstraintError } from 'sequelize';
 import twilio from 'twilio';
 import type { Models } from '../db/models';
+import { domainError } from '../domain/errors';
 import type { TwilioConfig } from '../lib/config';
-import { provisioningUrl } from '../lib/platforms';
 import { phoneHashOf, type Secrets } from '../lib/secrets';
-import { domainError } from '../workflows/errors';
+import { provisioningUrl } from '../platforms/link';
 import { workflowRun } from './context';
 import { deliverOnce } from './delivery';
 

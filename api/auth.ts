@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { UniqueConstraintError } from 'sequelize';
 import type { Models, Organisation } from '../db/models';
 import type { Secrets } from '../lib/secrets';
-import { createApiTokens } from '../services/api-tokens';
+import { createApiTokens } from '../services/admin/api-tokens';
 import { HttpError } from '../services/errors';
 
 /** The bearer token of a request; absent or malformed is `401 unauthorized`. */

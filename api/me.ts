@@ -2,8 +2,8 @@ import { type Request, type Response, Router } from 'express';
 import { clientAddress, perAddressLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
-import type { OwnerDevices } from '../services/owner-devices';
-import type { Owner, OwnerAccounts } from '../services/owners';
+import type { Owner, OwnerAccounts } from '../services/owners/accounts';
+import type { OwnerDevices } from '../services/owners/devices';
 import {
   deviceBody,
   deviceIdParam,
@@ -16,7 +16,7 @@ import {
 } from '../services/schemas';
 import { bearerToken } from './auth';
 
-/** A returning device owner's API: session, their devices, password reset. The rules live in services/owners.ts. */
+/** A returning device owner's API: session, their devices, password reset. The rules live in services/owners/accounts.ts. */
 export function meRoutes(accounts: OwnerAccounts, devices: OwnerDevices, config: ServiceDeps['config']): Router {
   const router = Router();
   const signedIn = (req: Request, res: Response) => {

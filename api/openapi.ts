@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { mdmEventBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../services/mdm-events';
+import { PLATFORMS } from '../domain/platform';
+import { mdmEventBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../platforms/external-mdm/events';
 import {
   checkInBody,
   createRegistrationBody,
@@ -12,7 +13,7 @@ import {
   signInBody,
   verifyBody,
 } from '../services/schemas';
-import { PLATFORMS, STEPS } from '../workflows/messages';
+import { STEPS } from '../workflows/registration/messages';
 import {
   accountTemplateBody,
   deviceSetupBody,

@@ -1,13 +1,13 @@
 import express, { type RequestHandler, Router } from 'express';
+import { mdmRoutes } from '../platforms/apple/routes';
+import { mdmEventRoutes } from '../platforms/external-mdm/routes';
+import type { Services } from '../services';
 import { refusalLimiter } from '../services/attempts';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
-import type { Services } from '../services/index';
 import { refuseNul } from '../services/text-input';
 import { createAuth } from './auth';
 import { codecRoutes } from './codec';
-import { mdmRoutes } from './mdm';
-import { mdmEventRoutes } from './mdm-events';
 import { meRoutes } from './me';
 import { openApiDocument } from './openapi';
 import { provisioningRoutes } from './provisioning';

@@ -1,13 +1,13 @@
 import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
+import type { Settings, TemplateService } from '../services/admin/settings';
+import { deviceSetupBody, managerBody, organisationBody, systemSettingsBody } from '../services/admin/settings-schemas';
 import { emptyBody } from '../services/schemas';
-import type { Settings, TemplateService } from '../services/settings';
-import { deviceSetupBody, managerBody, organisationBody, systemSettingsBody } from '../services/settings-schemas';
 import type { Auth } from './auth';
 
 /**
  * The supervisor's and organisation managers' settings API; docs/api.md describes it. The routes authorize (a
- * supervisor, or the manager of the organisation in the URL), parse the body and answer what services/settings.ts does.
+ * supervisor, or the manager of the organisation in the URL), parse the body and answer what services/admin/settings.ts does.
  */
 
 const param = (req: Request, name: string) => String((req.params as Record<string, unknown>)[name]);

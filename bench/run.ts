@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { PlistObject } from 'plist';
-import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../lib/apple-engines';
+import { REGISTRATION_EMAIL } from '../domain/search-attributes';
 import { encryptingDataConverter, newCodecKey, parseCodecKeys } from '../lib/codec';
 import { startDevServer, type TemporalConnections } from '../lib/temporal';
+import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../platforms/apple/engines';
 import {
   type CheckInMessageType,
   DeviceHttpError,
@@ -19,7 +20,6 @@ import {
 import { mdmSignature, unixNow } from '../test/support/mdm-events';
 import { healthy, post, sleep, spawnEntry, stop, waitFor } from '../test/support/processes';
 import { codeIn, MailCatcher } from '../test/support/smtp';
-import { REGISTRATION_EMAIL } from '../workflows/search-attributes';
 import {
   appleFloor,
   appleFloorUpdates,

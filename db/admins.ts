@@ -1,6 +1,6 @@
 import { type Transaction, UniqueConstraintError } from 'sequelize';
+import { domainError } from '../domain/errors';
 import type { Secrets } from '../lib/secrets';
-import { domainError } from '../workflows/errors';
 import type { AdminRole, AdminUser, Models } from './models';
 
 /** What making an admin needs: the pages' services have it, and so does a worker's activity (an accepted invitation). */

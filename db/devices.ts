@@ -1,5 +1,5 @@
 import { Op } from 'sequelize';
-import type { SettingsStatus } from '../workflows/messages';
+import type { SettingsStatus } from '../domain/platform';
 import type { Models } from './models';
 
 /**

@@ -7,7 +7,7 @@ import {
   Model,
   type Sequelize,
 } from 'sequelize';
-import type { DeviceState, Platform, SettingsStatus } from '../workflows/messages';
+import type { DeviceState, Platform, SettingsStatus } from '../domain/platform';
 
 /** Records the database owns: settings, organisations, templates, accounts, devices, sent messages. */
 

@@ -1,8 +1,8 @@
 import { Op, type Transaction } from 'sequelize';
-import { emailMeetsRequirement } from '../lib/email-requirement';
-import { MDM_MANAGED } from '../lib/platforms';
-import { domainError } from '../workflows/errors';
-import { PLATFORMS, type Platform } from '../workflows/messages';
+import { emailMeetsRequirement } from '../domain/email-requirement';
+import { domainError } from '../domain/errors';
+import { PLATFORMS, type Platform } from '../domain/platform';
+import { MDM_MANAGED } from '../platforms/link';
 import type { DeviceTemplate, Models, Organisation, SystemSettings, User } from './models';
 
 /**
@@ -61,7 +61,7 @@ export function assertEmailAllowed(organisation: Organisation, email: string): v
   }
 }
 
-/** What this server can enrol at all: Apple devices need NanoMDM and a SCEP server (lib/nanomdm.ts). */
+/** What this server can enrol at all: Apple devices need NanoMDM and a SCEP server (platforms/apple/nanomdm.ts). */
 export interface Engines {
   apple: boolean;
 }

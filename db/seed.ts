@@ -1,5 +1,5 @@
 import { UniqueConstraintError } from 'sequelize';
-import type { Database } from './index';
+import type { Database } from '.';
 
 export const DEMO_ORGANISATION = 'demo';
 
@@ -47,7 +47,7 @@ function seed({ sequelize, models }: Database): Promise<boolean> {
       { transaction },
     );
     const platformTemplates = [
-      // Typed templates: the Android device policy app and Apple's MDM apply them (lib/device-settings.ts). The demo's
+      // Typed templates: the Android device policy app and Apple's MDM apply them (platforms/settings.ts). The demo's
       // app is Google's sample DPC, TestDPC, from Google Play; its checksum matters only for company-owned devices.
       {
         platform: 'android',

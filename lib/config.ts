@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { FlowTimings } from '../workflows/messages';
+import type { FlowTimings } from '../domain/timings';
+import type { ProfileSigningSource } from '../platforms/apple/profile-signing';
 import { type CodecKey, newCodecKey, type PlaintextPayloads, parseCodecKeys } from './codec';
-import type { ProfileSigningSource } from './profile-signing';
 
 /** The one place that reads the environment. Every process (all-in-one, api, worker, tests) builds a Config here. */
 

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
 import { type DataConverter, TypedSearchAttributes } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { encryptingDataConverter, type PlaintextPayloads } from './codec';
 import { type Config, ConfigurationError } from './config';
 import { freeLoopbackPort, isPortTaken, killedWithThisProcess, stopChild } from './loopback';

@@ -3,7 +3,7 @@ import { loadConfig } from '../lib/config';
 import { handOver } from '../lib/handover';
 import { createLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
-import { replaceSetupLink, setupLinkHandedOver } from '../services/admin-setup';
+import { replaceSetupLink, setupLinkHandedOver } from '../services/admin/setup';
 import { runMain } from './run';
 
 /**

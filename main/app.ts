@@ -1,9 +1,9 @@
 import express from 'express';
 import { errorHandler } from '../api/errors';
 import { apiRoutes } from '../api/routes';
+import { createServices } from '../services';
 import type { ServiceDeps } from '../services/context';
 import { HttpError } from '../services/errors';
-import { createServices } from '../services/index';
 import { webRoutes } from '../web/routes';
 import { securityHeaders } from './security-headers';
 

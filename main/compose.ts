@@ -14,9 +14,9 @@ import { createLogger, temporalLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
-import { firstSupervisorSetupLink, setupLinkExpired, setupLinkHandedOver } from '../services/admin-setup';
+import { type AppleEnrolmentRuntime, openAppleEnrolment, servedApple } from '../platforms/apple/runtime';
+import { firstSupervisorSetupLink, setupLinkExpired, setupLinkHandedOver } from '../services/admin/setup';
 import { createApp } from './app';
-import { type AppleEnrolmentRuntime, openAppleEnrolment, servedApple } from './apple';
 
 /** How the processes are put together from the config: shared by `npm start`, the api and the worker entry points. */
 

@@ -1,5 +1,5 @@
 // Where the Apple device-management engines are: shared by the install step (plain Node) and the app
-// (lib/apple-engines.ts). NanoMDM is the MDM server, scepserver issues the device identity certificates, and
+// (platforms/apple/engines.ts). NanoMDM is the MDM server, scepserver issues the device identity certificates, and
 // scepclient is only used by the tests (it plays the device's SCEP side).
 const { accessSync, constants, statSync } = require('node:fs');
 const path = require('node:path');

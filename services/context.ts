@@ -2,11 +2,11 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { RateLimitStore } from '../db';
 import type { Models } from '../db/models';
+import type { FlowTimings } from '../domain/timings';
 import type { CodecEndpointConfig } from '../lib/codec';
 import type { AttemptRules, OwnerRules } from '../lib/config';
-import type { AppleEnrolmentService } from '../lib/nanomdm';
 import type { Secrets } from '../lib/secrets';
-import type { FlowTimings } from '../workflows/messages';
+import type { AppleEnrolmentService } from '../platforms/apple/nanomdm';
 
 /** What the services, and the API and pages over them, are built from: Temporal's client, the database, the config. */
 export interface ServiceDeps {

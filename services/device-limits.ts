@@ -1,7 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { type ProvisioningLink, sendsLinkBySms } from '../lib/platforms';
+import { deviceWorkflowId } from '../domain/ids';
+import type { SmsState } from '../domain/platform';
 import { phoneHashOf } from '../lib/secrets';
-import { deviceWorkflowId, provePhoneUpdate, type SmsState, smsStateQuery } from '../workflows/messages';
+import { type ProvisioningLink, sendsLinkBySms } from '../platforms/link';
+import { provePhoneUpdate, smsStateQuery } from '../workflows/device/messages';
 import { type AttemptLimits, type Counter, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';

@@ -1,7 +1,7 @@
 import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { ZodError } from 'zod';
-import { type DomainErrorDetails, type ErrorCode, isDomainCode } from '../workflows/errors';
+import { type DomainErrorDetails, type ErrorCode, isDomainCode } from '../domain/errors';
 
 /**
  * The one place that says what went wrong in the contract's terms: a code, a message and the HTTP status it stands for.

@@ -1,7 +1,7 @@
 import { WithStartWorkflowOperation, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
-import type { FlowTimings } from '../workflows/messages';
-import { searchAttributesOf } from '../workflows/search-attributes';
+import { searchAttributesOf } from '../domain/search-attributes';
+import type { FlowTimings } from '../domain/timings';
 
 /**
  * The start half of an update-with-start for one of the self-service workflows: on the task queue, findable by

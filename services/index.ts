@@ -1,14 +1,14 @@
-import { createAppleEnrolment } from './apple-enrolment';
+import { createAppleEnrolment } from '../platforms/apple/enrolment';
+import { createMdmEvents } from '../platforms/external-mdm/events';
+import { createSettings } from './admin/settings';
 import { createAttemptLimits } from './attempts';
 import type { ServiceDeps } from './context';
 import { createDeviceLimits } from './device-limits';
-import { createMdmEvents } from './mdm-events';
-import { createOwnerDevices } from './owner-devices';
-import { createOwnerAccounts } from './owners';
+import { createOwnerAccounts } from './owners/accounts';
+import { createOwnerDevices } from './owners/devices';
 import { createPasswordWork } from './password-work';
 import { createProvisioning } from './provisioning';
 import { createRegistrationService } from './registrations';
-import { createSettings } from './settings';
 
 /**
  * The domain operations both front ends call (the JSON API in api/, the pages in web/), built once per process so that

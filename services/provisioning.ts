@@ -1,8 +1,15 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Device } from '../db/models';
-import { androidManagement, dpcSettings, personalEnrolmentLink, provisioningQrPayload } from '../lib/android';
-import { enrolmentProfile } from '../lib/apple-profiles';
+import { deviceWorkflowId } from '../domain/ids';
+import type { IssuedDevice } from '../domain/platform';
+import {
+  androidManagement,
+  dpcSettings,
+  personalEnrolmentLink,
+  provisioningQrPayload,
+} from '../platforms/android/settings';
+import { enrolmentProfile } from '../platforms/apple/profiles';
 import {
   checkInUrl,
   type EnrolmentPayload,
@@ -11,8 +18,8 @@ import {
   type ProvisioningLink,
   provisioningLink,
   windowsEnrolmentUrl,
-} from '../lib/platforms';
-import { checkInUpdate, deviceWorkflowId, type IssuedDevice } from '../workflows/messages';
+} from '../platforms/link';
+import { checkInUpdate } from '../workflows/device/messages';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
 import { checkInBody, opaqueParam } from './schemas';
@@ -20,7 +27,7 @@ import { checkInBody, opaqueParam } from './schemas';
 /**
  * A device's side of its provisioning link: the device a link token belongs to while it can still be used, what the
  * link delivers, and the device's first check-in — from the device itself (a DPC) or reported by the MDM that enrolled
- * it. Apple devices check in through NanoMDM instead (services/apple-enrolment.ts).
+ * it. Apple devices check in through NanoMDM instead (platforms/apple/enrolment.ts).
  */
 export function createProvisioning({ client, models, secrets, config, apple }: ServiceDeps) {
   /** The device a link belongs to, if the link can still be used; the reason it cannot, otherwise. */

@@ -1,23 +1,22 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { accountOf, assertEmailAllowed, offeredPlatforms, openOrganisation } from '../db/policy';
-import { type ProvisioningLink, smsPhoneFor } from '../lib/platforms';
+import { registrationWorkflowId } from '../domain/ids';
+import type { IssuedDevice, Platform } from '../domain/platform';
 import { randomToken } from '../lib/secrets';
+import { type ProvisioningLink, smsPhoneFor } from '../platforms/link';
 import {
   type Caller,
   chooseDeviceUpdate,
-  type IssuedDevice,
-  type Platform,
   profileUpdate,
   registerUpdate,
-  registrationWorkflowId,
   resendUpdate,
   type Step,
   statusQuery,
   verifyByLinkUpdate,
   verifyUpdate,
-} from '../workflows/messages';
-import type { registration } from '../workflows/registration';
+} from '../workflows/registration/messages';
+import type { registration } from '../workflows/registration/workflow';
 import { type AttemptLimits, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
 import type { DeviceLimits } from './device-limits';

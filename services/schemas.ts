@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { androidCheckInInfo } from '../lib/android';
-import { passwordWeakness } from '../lib/password-strength';
-import { PLATFORMS } from '../workflows/messages';
+import { passwordWeakness } from '../domain/password-strength';
+import { PLATFORMS } from '../domain/platform';
+import { androidCheckInInfo } from '../platforms/android/settings';
 
 /** One schema per request body; unknown fields are refused (`strictObject`). */
 
@@ -52,7 +52,7 @@ export const deviceBody = z.strictObject({ platform: z.enum(PLATFORMS), phone: p
 export const phoneBody = z.strictObject({ phone: phone.optional() });
 /** The code sent by SMS to prove a device's phone number. */
 export const phoneCodeBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'the 6-digit code from the SMS') });
-/** What an Android device policy app sends at check-in: the device's identifiers (lib/android.ts says which). */
+/** What an Android device policy app sends at check-in: the device's identifiers (platforms/android/settings.ts says which). */
 export const checkInBody = z.strictObject({ deviceInfo: androidCheckInInfo });
 
 /** Path parameters of opaque tokens and ids: bounded, URL-safe base64. */
@@ -72,7 +72,7 @@ export const signInBody = z.strictObject({
 });
 export const passwordResetBody = z.strictObject({ organisation: slug.optional(), email });
 /**
- * A reset's new password is judged by the service once the reset can succeed (services/owners.ts), not with the body:
+ * A reset's new password is judged by the service once the reset can succeed (services/owners/accounts.ts), not with the body:
  * zxcvbn's estimate is work a bogus confirmation must not cost. Its refusal lands on the password field all the same.
  */
 export const passwordResetStrength = z

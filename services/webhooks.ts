@@ -4,8 +4,8 @@ import type { Models } from '../db/models';
 import { HttpError } from './errors';
 
 /**
- * What the signed webhooks share (NanoMDM's, services/apple-enrolment.ts, and the organisations' external MDMs',
- * services/mdm-events.ts): comparing secrets in constant time, the freshness window, and taking each event once.
+ * What the signed webhooks share (NanoMDM's, platforms/apple/enrolment.ts, and the organisations' external MDMs',
+ * platforms/external-mdm/events.ts): comparing secrets in constant time, the freshness window, and taking each event once.
  */
 
 /** How far a webhook call's time may be from now; older ones (or replays kept past it) are refused. */

@@ -70,7 +70,7 @@ function firstStart(databaseUrl: string, processes: number, options: { setUp?: b
   const script = `
     const { openDatabase } = require('./db');
     const { createSecrets } = require('./lib/secrets');
-    const { firstSupervisorSetupLink } = require('./services/admin-setup');
+    const { firstSupervisorSetupLink } = require('./services/admin/setup');
     (async () => {
       const db = await openDatabase(process.env.DATABASE_URL);
       const store = { models: db.models, secrets: createSecrets(Buffer.from('a test secret of the first start')) };

@@ -10,10 +10,10 @@ import {
   personalEnrolmentLink,
   provisioningQrPayload,
   redactAndroidManagement,
-} from '../lib/android';
+} from '../platforms/android/settings';
 import { decodeQrPng } from './support/qr';
 
-/** lib/android.ts: the Android device template, the set-up wizard's QR code, the DPC's app link and its check-in. */
+/** platforms/android/settings.ts: the Android device template, the set-up wizard's QR code, the DPC's app link and its check-in. */
 
 const CHECKSUM = createHash('sha256').update('the DPC signing certificate').digest('base64url');
 const TOKEN = randomBytes(32).toString('base64url');

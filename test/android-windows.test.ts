@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { instructionsFor } from '../lib/platforms';
+import { instructionsFor } from '../platforms/link';
 import { expectGoodPage, launchBrowser, visiting } from './support/browser';
 import {
   ANDROID_DEVICE,

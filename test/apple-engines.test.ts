@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../lib/apple-engines';
+import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../platforms/apple/engines';
 
 const { findAppleEngines } = require('../scripts/apple-engines-path.js') as {
   findAppleEngines(): { scepclient?: string };

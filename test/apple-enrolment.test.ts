@@ -6,7 +6,7 @@ import nodePath from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect } from 'chai';
 import plist from 'plist';
-import { openProfileSigner } from '../lib/profile-signing';
+import { openProfileSigner } from '../platforms/apple/profile-signing';
 import {
   type DeviceHttpError,
   type MdmCommand,

@@ -7,11 +7,11 @@ import {
   installProfileCommand,
   removeProfileCommand,
   settingsProfile,
-} from '../lib/apple-profiles';
-import { type AppleManagement, appleManagement, redactAppleManagement } from '../lib/apple-settings';
+} from '../platforms/apple/profiles';
+import { type AppleManagement, appleManagement, redactAppleManagement } from '../platforms/apple/settings';
 import { checkCommand, checkPayload, checkProfile } from './support/apple-schema';
 
-/** The profiles and commands of lib/apple-profiles.ts, held against Apple's published schema (vendored YAML). */
+/** The profiles and commands of platforms/apple/profiles.ts, held against Apple's published schema (vendored YAML). */
 
 const ENROLMENT_ID = '6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f.1.Q2hhbGxlbmdlTWFjQWJjZA';
 const OTHER_ENROLMENT_ID = '6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f.2.T3RoZXJNYWNWYWx1ZTEyMw';

@@ -1,10 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
 import type { ZodError } from 'zod';
-import { passwordWeakness } from '../lib/password-strength';
+import { passwordWeakness } from '../domain/password-strength';
 import { hashPassword } from '../lib/secrets';
 import { passwordResetStrength, profileForm } from '../services/schemas';
-import { refused } from '../web/templates/form';
+import { refused } from '../web/views/form';
 import { expectError, path, uniqueEmail, verified, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
 import { SUPERVISOR_TOKEN, system } from './support/system';

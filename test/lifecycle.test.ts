@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { expect } from 'chai';
-import { REGISTRATION_STEP } from '../workflows/search-attributes';
+import { REGISTRATION_STEP } from '../domain/search-attributes';
 import {
   atDevice,
   checkInDevice,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import nodePath from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { deviceWorkflowId } from '../workflows/messages';
+import { deviceWorkflowId } from '../domain/ids';
 import { eventually, expectError, path, registrationHandle, sleep, withDevice } from './support/flow';
 import {
   makeMdmWebhookSecret,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { deviceWorkflowId } from '../domain/ids';
 import { EncryptionCodec, parseCodecKeys, payloadFromJson } from '../lib/codec';
-import { deviceWorkflowId } from '../workflows/messages';
 import { checkInDevice, expectError, path, register, registrationHandle, uniqueEmail } from './support/flow';
 import { codeIn } from './support/smtp';
 import { SUPERVISOR_TOKEN, system, UI_ORIGIN } from './support/system';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { emailMeetsRequirement } from '../lib/email-requirement';
+import { emailMeetsRequirement } from '../domain/email-requirement';
 import { atDevice, expectError, path as route, uniqueEmail, verified } from './support/flow';
 import { expectSpec, openApi } from './support/openapi';
 import { type HttpAnswer, SUPERVISOR_TOKEN, system } from './support/system';

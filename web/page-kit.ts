@@ -8,7 +8,7 @@ import { organisationForm } from '../services/schemas';
 import { refuseNul } from '../services/text-input';
 import { csrfProtection } from './csrf';
 import { formRefusal, refusalMessage } from './problems';
-import { FORM_ERROR, type FormState, refused, refusedWith } from './templates/form';
+import { FORM_ERROR, type FormState, refused, refusedWith } from './views/form';
 
 /**
  * What every group of form pages parses a request with: cookies, a small urlencoded body (no NUL in it or the query),
@@ -23,7 +23,7 @@ export function formParsing(secrets: Secrets, csrfCookie: CookieOptions) {
   ];
 }
 
-/** A checkbox as a form sends it (web/templates/form.ts: `checkbox`): "on" when ticked, left out when not. */
+/** A checkbox as a form sends it (web/views/form.ts: `checkbox`): "on" when ticked, left out when not. */
 export const ticked = z.literal('on').optional().transform(Boolean);
 
 /** The per-address limit of the JSON API, awaited inside a page's handler so a refusal lands on the form. */
@@ -69,7 +69,7 @@ export async function answerForm<T>(
   try {
     next = await run(input.data);
   } catch (error) {
-    // A service's refusal of one field (services/settings.ts: `invalidField`) lands beside that field, as the schema's.
+    // A service's refusal of one field (services/admin/settings.ts: `invalidField`) lands beside that field, as the schema's.
     if (error instanceof ZodError) {
       await again(refused(req.body, error), 400);
       return;

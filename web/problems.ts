@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { describeError, type ErrorAnswer } from '../services/errors';
-import type { Page } from './templates/document';
-import { problemPage } from './templates/problem';
+import type { Page } from './views/document';
+import { problemPage } from './views/problem';
 
 interface PageProblem {
   title: string;

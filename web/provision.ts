@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { MDM_MANAGED } from '../lib/platforms';
+import { MDM_MANAGED } from '../platforms/link';
 import type { Provisioning } from '../services/provisioning';
 import { errorPages, problemPageOf } from './problems';
+import { provisionPage } from './provision.view';
 import { pageHeaders, sendPage } from './respond';
-import type { Site } from './templates/document';
-import { provisionPage } from './templates/provision';
+import type { Site } from './views/document';
 
 /**
  * What a provisioning link opens: an Apple device downloads its enrolment profile; anything else gets the page that

@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import { documentOf, type Page, type Site } from './templates/document';
+import { documentOf, type Page, type Site } from './views/document';
 
 /**
  * Pages are never cached: they carry codes, tokens and provisioning links. (The security headers every response

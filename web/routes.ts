@@ -1,14 +1,14 @@
 import path from 'node:path';
 import express, { Router } from 'express';
+import type { Services } from '../services';
 import type { ServiceDeps } from '../services/context';
-import type { Services } from '../services/index';
 import { isFromThisMachine } from '../services/local-only';
-import { adminPages } from './admin/index';
-import { ownerPages } from './owner/index';
+import { adminPages } from './admin';
+import { ownerPages } from './owner';
 import { provisionPages } from './provision';
 import { pageHeaders, sendPage } from './respond';
-import { setupPages } from './setup/index';
-import { outboxPage } from './templates/outbox';
+import { setupPages } from './setup';
+import { outboxPage } from './views/outbox';
 
 /**
  * The device owner's web pages (`/setup…`), their assets, the admin console (`/admin…`), and the outbox of the embedded

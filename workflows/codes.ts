@@ -1,6 +1,6 @@
 import { condition, log } from '@temporalio/workflow';
-import { domainError } from './errors';
-import type { CodeRules } from './messages';
+import { domainError } from '../domain/errors';
+import type { CodeRules } from '../domain/timings';
 import { constantTimeEqual } from './util';
 
 const tooManyWrongCodes = () => domainError('too_many_attempts', 'Too many wrong codes. Ask for a new code.');

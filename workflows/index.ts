@@ -1,5 +1,5 @@
-export { device } from './device';
-export { invitation } from './invitation';
-export { managedDevice } from './managed-device';
-export { passwordReset } from './password-reset';
-export { registration } from './registration';
+export { device } from './device/workflow';
+export { invitation } from './invitation/workflow';
+export { managedDevice } from './managed-device/workflow';
+export { passwordReset } from './password-reset/workflow';
+export { registration } from './registration/workflow';

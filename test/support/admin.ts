@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { createAdmin } from '../../db/admins';
 import { hashPassword } from '../../lib/secrets';
 import { newTotpSecret } from '../../lib/totp';
-import { replaceSetupLink } from '../../services/admin-setup';
+import { replaceSetupLink } from '../../services/admin/setup';
 import { system } from './system';
 import { pathOf, press } from './web-flow';
 

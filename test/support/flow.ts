@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Platform } from '../../workflows/messages';
+import type { Platform } from '../../domain/platform';
 import { reportEnrolment } from './mdm-events';
 import { codeIn } from './smtp';
 import { type ApiUnderTest, type HttpAnswer, mdmWebhookSecretOf, system } from './system';

@@ -1,19 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createLogger } from '../../lib/logger';
-import { hashPassword } from '../../lib/secrets';
-import { newTotpSecret } from '../../lib/totp';
-import type { ServiceDeps } from '../../services/context';
-import { createInvitations } from '../../services/invitations';
 import {
   deviceWorkflowId,
-  endRegistrationUpdate,
   invitationWorkflowId,
   managedDeviceWorkflowId,
   passwordResetWorkflowId,
-  sendNewCodeUpdate,
-} from '../../workflows/messages';
+} from '../../domain/ids';
+import { createLogger } from '../../lib/logger';
+import { hashPassword } from '../../lib/secrets';
+import { newTotpSecret } from '../../lib/totp';
+import { createInvitations } from '../../services/admin/invitations';
+import type { ServiceDeps } from '../../services/context';
+import { endRegistrationUpdate, sendNewCodeUpdate } from '../../workflows/registration/messages';
 import { SimulatedAppleDevice } from './apple-device';
 import {
   checkInDevice,

@@ -13,19 +13,20 @@ import { createTwilioSms } from '../../activities/sms';
 import { createAuth } from '../../api/auth';
 import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
-import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../../lib/apple-engines';
+import type { Platform } from '../../domain/platform';
+import type { FlowTimings } from '../../domain/timings';
 import { encryptingDataConverter, type PlaintextPayloads, parseCodecKeys } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { freeLoopbackPort } from '../../lib/loopback';
-import type { AppleEnrolmentService } from '../../lib/nanomdm';
-import { openProfileSigner } from '../../lib/profile-signing';
 import { createSecrets, type Secrets } from '../../lib/secrets';
 import { startDevServer, type TemporalConnections, temporalCliPath } from '../../lib/temporal';
 import { bundleWorkflows, createWorker } from '../../lib/worker';
 import { createApp } from '../../main/app';
+import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../../platforms/apple/engines';
+import type { AppleEnrolmentService } from '../../platforms/apple/nanomdm';
+import { openProfileSigner } from '../../platforms/apple/profile-signing';
 import type { ServiceDeps } from '../../services/context';
-import type { FlowTimings, Platform } from '../../workflows/messages';
 import { MailCatcher } from './smtp';
 import { TwilioFake } from './twilio-fake';
 
@@ -60,7 +61,7 @@ async function startTestAppleEngines(dir: string, apiUrl: string) {
   return { running, apple };
 }
 
-/** Device templates' settings as each platform types them (lib/device-settings.ts). */
+/** Device templates' settings as each platform types them (platforms/settings.ts). */
 const TEST_MANAGEMENT: Record<Platform, (slug: string) => Record<string, unknown>> = {
   ios: (slug) => ({
     passcode: { minLength: 6 },

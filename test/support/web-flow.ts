@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Page, Response } from 'playwright-core';
-import type { Platform } from '../../workflows/messages';
+import type { Platform } from '../../domain/platform';
 import { expectGoodPage } from './browser';
 import { codeSmsTo, phoneCodeFor } from './phone';
 import { codeIn } from './smtp';

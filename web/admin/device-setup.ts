@@ -1,11 +1,12 @@
 import { type Request, type Response, Router } from 'express';
 import { ZodError } from 'zod';
+import { PLATFORMS, type Platform } from '../../domain/platform';
+import { createSettings, type Settings } from '../../services/admin/settings';
+import { deviceSetupBody } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
-import { createSettings, type Settings } from '../../services/settings';
-import { deviceSetupBody } from '../../services/settings-schemas';
-import { PLATFORMS, type Platform } from '../../workflows/messages';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
+import { type FormState, keptValues, refused } from '../views/form';
 import {
   deviceSetupPage,
   deviceSetupPath,
@@ -13,8 +14,7 @@ import {
   SETUP_FIELDS,
   SETUP_LABELS,
   webhookSecretPage,
-} from '../templates/admin-device-setup';
-import { type FormState, keptValues, refused } from '../templates/form';
+} from './device-setup.view';
 import { type AdminKit, managedOrganisation } from './shared';
 import { besideFields, type FormReader, formOf, formReader, noticeFrom, templatePages } from './templates';
 
@@ -22,7 +22,7 @@ import { besideFields, type FormReader, formOf, formReader, noticeFrom, template
  * An organisation's device setup and templates, for a supervisor or the organisation's manager (the router
  * in web/admin/index.ts checks who): the device setup's form, its box to try addresses against the e-mail
  * requirement, the MDM webhook secret, and the templates' pages (web/admin/templates.ts). The rules are
- * services/settings.ts's: `updateDeviceSetup`, `tryEmailRequirement`, `makeWebhookSecret`.
+ * services/admin/settings.ts's: `updateDeviceSetup`, `tryEmailRequirement`, `makeWebhookSecret`.
  */
 
 const FIELD_NAMES = Object.keys(SETUP_LABELS);

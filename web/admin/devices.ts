@@ -1,11 +1,11 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { createDeviceAdmin, deviceFilters } from '../../services/admin/devices';
 import type { ServiceDeps } from '../../services/context';
-import { createDeviceAdmin, deviceFilters } from '../../services/device-admin';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
-import { devicePage, devicePath, devicesPage, removeDevicePage } from '../templates/admin-devices';
-import type { FormState } from '../templates/form';
+import type { FormState } from '../views/form';
+import { devicePage, devicePath, devicesPage, removeDevicePage } from './devices.view';
 import { type AdminKit, adminIn, managedOrganisation, noticeIn } from './shared';
 
 const NOTICES = {
@@ -19,7 +19,7 @@ const noFields = z.object({});
 /**
  * An organisation's devices, for a supervisor or the organisation's manager (web/admin/index.ts checks
  * who): the list with filters by state and platform and a search by owner, each device's page, a new link for its
- * owner and removing it — the rules and the record of who did it are services/device-admin.ts's.
+ * owner and removing it — the rules and the record of who did it are services/admin/devices.ts's.
  */
 export function devicePages(kit: AdminKit, deps: ServiceDeps): Router {
   const devices = createDeviceAdmin(deps);

@@ -3,8 +3,8 @@ import type { ServiceDeps } from '../../services/context';
 import { type ErrorAnswer, HttpError } from '../../services/errors';
 import { formParsing } from '../page-kit';
 import { errorPages } from '../problems';
-import type { Site } from '../templates/document';
-import { problemPage } from '../templates/problem';
+import type { Site } from '../views/document';
+import { problemPage } from '../views/problem';
 import { deviceSetupPages } from './device-setup';
 import { devicePages } from './devices';
 import { organisationPages } from './organisations';
@@ -17,7 +17,7 @@ import { type AdminKit, adminKit, signInOf } from './shared';
 /**
  * The admin console, under `/admin`: the first supervisor's set-up link, sign-in with a password and a
  * TOTP code, sign-out, and the home page with the sections the admin's role may use. The rules are in
- * services/admins.ts and services/admin-setup.ts; these pages are forms over them. Every form is CSRF-checked.
+ * services/admin/admins.ts and services/admin/setup.ts; these pages are forms over them. Every form is CSRF-checked.
  */
 export function adminPages(deps: ServiceDeps, site: Site): Router {
   const kit = adminKit(deps, site);

@@ -1,16 +1,16 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
-import { adminSetupForm, totpCodeForm } from '../../services/admin-schemas';
+import { createInvitationAcceptance, type Invitations } from '../../services/admin/invitations';
+import { adminSetupForm, totpCodeForm } from '../../services/admin/schemas';
 import type { ServiceDeps } from '../../services/context';
 import { HttpError } from '../../services/errors';
-import { createInvitationAcceptance, type Invitations } from '../../services/invitations';
 import { opaqueParam } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
 import { CODE_FIELDS } from '../problems';
 import { qrCode } from '../qr';
-import { acceptCodePage, acceptPage, goneInvitationPage, invitationPath } from '../templates/admin-invitations';
-import type { FormState } from '../templates/form';
+import type { FormState } from '../views/form';
+import { acceptCodePage, acceptPage, goneInvitationPage, invitationPath } from './invitations.view';
 import type { AdminKit } from './shared';
 
 /** The link's id and token; malformed, they are as unknown as a link never made. */

@@ -1,21 +1,16 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { createInvitations } from '../../services/admin/invitations';
+import { createSettings } from '../../services/admin/settings';
+import { idParam, organisationBody } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
 import { HttpError } from '../../services/errors';
-import { createInvitations } from '../../services/invitations';
 import { emailForm } from '../../services/schemas';
-import { createSettings } from '../../services/settings';
-import { idParam, organisationBody } from '../../services/settings-schemas';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
-import {
-  organisationPage,
-  organisationPath,
-  organisationsPage,
-  revokeManagerPage,
-} from '../templates/admin-organisations';
-import type { FormState } from '../templates/form';
+import type { FormState } from '../views/form';
 import { invitationPages } from './invitations';
+import { organisationPage, organisationPath, organisationsPage, revokeManagerPage } from './organisations.view';
 import { type AdminKit, adminIn, managedOrganisation, noticeIn } from './shared';
 
 const NOTICES = {

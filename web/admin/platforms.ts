@@ -1,20 +1,20 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
+import { enginesStatus, profileSigningStatus } from '../../platforms/apple/engines-status';
+import { createSettings, type Settings } from '../../services/admin/settings';
+import { type SystemSettingsBody, systemSettingsBody } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
-import { enginesStatus, profileSigningStatus } from '../../services/engines-status';
-import { createSettings, type Settings } from '../../services/settings';
-import { type SystemSettingsBody, systemSettingsBody } from '../../services/settings-schemas';
 import { csrfToken } from '../csrf';
 import { answerForm, ticked } from '../page-kit';
-import { PLATFORMS_PATH, platformsPage } from '../templates/admin-platforms';
-import type { FormState } from '../templates/form';
+import type { FormState } from '../views/form';
+import { PLATFORMS_PATH, platformsPage } from './platforms.view';
 import { type AdminKit, noticeIn } from './shared';
 import { tokenPages } from './tokens';
 
 const NOTICES = { saved: 'Your changes are saved. They apply to registrations already under way, at their next step.' };
 
 /**
- * The form as the settings API's body (services/settings-schemas.ts), so that both refuse the same: a checkbox left
+ * The form as the settings API's body (services/admin/settings-schemas.ts), so that both refuse the same: a checkbox left
  * unticked is off, "no default organisation" is the empty choice. Android's SMS code is the one platform setting there
  * is (the others' are empty), so the form replaces them all, as the API's PUT does.
  */
@@ -41,7 +41,7 @@ const formOf = (settings: Awaited<ReturnType<Settings['systemSettings']>>): Form
 
 /**
  * The supervisor's own sections: Configuration › Platforms — the system-wide switch, the default organisation and
- * Android's SMS code, saved through services/settings.ts as the settings API saves them, and whether the enrolment
+ * Android's SMS code, saved through services/admin/settings.ts as the settings API saves them, and whether the enrolment
  * engines answer — and the API tokens (web/admin/tokens.ts). web/admin/index.ts lets only supervisors in.
  */
 export function supervisorPages(deps: ServiceDeps, kit: AdminKit): Router {

@@ -1,17 +1,12 @@
 import { type Request, type Response, Router } from 'express';
+import { createRegistrationAdmin, type RegistrationAdmin } from '../../services/admin/registrations';
+import { registrationFilters } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
-import { createRegistrationAdmin, type RegistrationAdmin } from '../../services/registration-admin';
-import { registrationFilters } from '../../services/settings-schemas';
 import { csrfToken } from '../csrf';
 import { refusalOf } from '../page-kit';
 import { refusalMessage } from '../problems';
-import {
-  endRegistrationPage,
-  registrationPage,
-  registrationPath,
-  registrationsPage,
-} from '../templates/admin-registrations';
-import { keptValues, refused } from '../templates/form';
+import { keptValues, refused } from '../views/form';
+import { endRegistrationPage, registrationPage, registrationPath, registrationsPage } from './registrations.view';
 import { type AdminKit, adminIn, managedOrganisation, noticeIn } from './shared';
 
 const NOTICES = {
@@ -30,7 +25,7 @@ const filtersIn = ({ query }: Request) => {
  * An organisation's registrations, for a supervisor or the organisation's manager (the router in
  * web/admin/index.ts checks who): the list with filters and the funnel, each registration's timeline from its
  * workflow history, and the operators' actions on it — a new code, ending it — each naming the admin who did it. The
- * rules are services/registration-admin.ts's and the registration workflow's.
+ * rules are services/admin/registrations.ts's and the registration workflow's.
  */
 export function registrationPages(deps: ServiceDeps, kit: AdminKit): Router {
   const registrations: RegistrationAdmin = createRegistrationAdmin(deps);

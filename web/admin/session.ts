@@ -1,14 +1,14 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { totpCodeForm } from '../../services/admin-schemas';
+import { totpCodeForm } from '../../services/admin/schemas';
 import { clientAddress } from '../../services/attempts';
 import { signInForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
 import { CODE_FIELDS } from '../problems';
-import { adminHomePage } from '../templates/admin';
-import { signInCodePage, signInPage } from '../templates/admin-sign-in';
-import type { FormState } from '../templates/form';
+import type { FormState } from '../views/form';
+import { adminHomePage } from './layout.view';
 import { type AdminKit, adminIn, noticeIn, signInOf } from './shared';
+import { signInCodePage, signInPage } from './sign-in.view';
 
 /** Signing in with a password and then a code, signing out, and the home page a signed-in admin lands on. */
 export function sessionPages({

@@ -1,14 +1,14 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { adminSetupForm, totpCodeForm } from '../../services/admin-schemas';
+import { adminSetupForm, totpCodeForm } from '../../services/admin/schemas';
 import { HttpError } from '../../services/errors';
 import { opaqueParam } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
 import { CODE_FIELDS } from '../problems';
 import { qrCode } from '../qr';
-import { setupCodePage, setupPage, setupPath } from '../templates/admin-sign-in';
-import type { FormState } from '../templates/form';
+import type { FormState } from '../views/form';
 import type { AdminKit } from './shared';
+import { setupCodePage, setupPage, setupPath } from './sign-in.view';
 
 /** The link's token; a malformed one is as unknown as one never made. */
 const tokenIn = (req: Request) => {

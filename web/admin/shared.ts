@@ -1,18 +1,18 @@
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Organisation } from '../../db/models';
-import { createAdminSetup } from '../../services/admin-setup';
-import { createAdminAccounts, type SignedInAdmin } from '../../services/admins';
+import { createAdminAccounts, type SignedInAdmin } from '../../services/admin/admins';
+import { createAdminSetup } from '../../services/admin/setup';
 import { createAttemptLimits } from '../../services/attempts';
 import type { ServiceDeps } from '../../services/context';
 import { describeError, HttpError } from '../../services/errors';
-import type { SignedIn } from '../../services/owners';
+import type { SignedIn } from '../../services/owners/accounts';
 import { createPasswordWork } from '../../services/password-work';
 import { opaqueParam } from '../../services/schemas';
 import { cookieName, csrfCookieOptions } from '../cookies';
 import { csrfToken } from '../csrf';
 import { sendPage } from '../respond';
-import { adminFrame } from '../templates/admin';
-import type { Page, Site } from '../templates/document';
+import type { Page, Site } from '../views/document';
+import { adminFrame } from './layout.view';
 
 /** Short news on the next page after a redirect, by a fixed key: no text travels in the address. */
 const NOTICES = {

@@ -1,10 +1,14 @@
 import { type Request, type Response, Router } from 'express';
 import { ZodError, z } from 'zod';
+import { PLATFORMS, type Platform } from '../../domain/platform';
+import type { Settings, TemplateService } from '../../services/admin/settings';
 import { HttpError } from '../../services/errors';
-import type { Settings, TemplateService } from '../../services/settings';
-import { PLATFORMS, type Platform } from '../../workflows/messages';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
+import type { Page } from '../views/document';
+import { FORM_ERROR, type FormState } from '../views/form';
+import { PLATFORM_CHOICES } from '../views/platforms';
+import { type AdminKit, managedOrganisation } from './shared';
 import {
   ACCOUNT_FIELDS,
   accountTemplatePage,
@@ -17,16 +21,12 @@ import {
   templatesPage,
   templatesPath,
   WINDOWS_SETTINGS,
-} from '../templates/admin-templates';
-import type { Page } from '../templates/document';
-import { FORM_ERROR, type FormState } from '../templates/form';
-import { PLATFORM_CHOICES } from '../templates/platforms';
-import { type AdminKit, managedOrganisation } from './shared';
+} from './templates.view';
 
 /**
  * An organisation's account and device templates: typed forms read into the bodies the settings' schemas
- * take (services/settings-schemas.ts), and the schemas' refusals shown beside the fields they are about. The rules
- * (validation, the Wi-Fi password kept, the in-use refusals) are services/settings.ts's.
+ * take (services/admin/settings-schemas.ts), and the schemas' refusals shown beside the fields they are about. The rules
+ * (validation, the Wi-Fi password kept, the in-use refusals) are services/admin/settings.ts's.
  */
 
 /**
@@ -158,7 +158,7 @@ function inputValue(read: FormReader, input: SettingInput): unknown {
     case 'lines':
       return read.lines(name).length ? read.lines(name) : undefined;
     case 'secret':
-      // As typed: a passphrase's spaces count. Left empty, the stored one is kept (services/settings.ts).
+      // As typed: a passphrase's spaces count. Left empty, the stored one is kept (services/admin/settings.ts).
       return read.raw(name) || undefined;
     case 'choice':
       return read.text(name) || undefined;

@@ -1,20 +1,20 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Organisation } from '../../db/models';
+import { createSettings } from '../../services/admin/settings';
+import { idParam, managerBody } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
 import { describeError, HttpError } from '../../services/errors';
 import { slug } from '../../services/schemas';
-import { createSettings } from '../../services/settings';
-import { idParam, managerBody } from '../../services/settings-schemas';
 import { csrfToken } from '../csrf';
-import { organisationName } from '../templates/admin';
-import { newTokenPage, revokePage, TOKENS_PATH, tokensPage } from '../templates/admin-tokens';
-import { type FormState, refused, refusedWith } from '../templates/form';
+import { type FormState, refused, refusedWith } from '../views/form';
+import { organisationName } from './layout.view';
 import { type AdminKit, adminIn, noticeIn } from './shared';
+import { newTokenPage, revokePage, TOKENS_PATH, tokensPage } from './tokens.view';
 
 const NOTICES = { revoked: 'The token is revoked: whatever uses it gets “401 Unauthorized” from now on.' };
 
-/** The form as the settings API's body for a new manager (services/settings-schemas.ts); an empty label is none. */
+/** The form as the settings API's body for a new manager (services/admin/settings-schemas.ts); an empty label is none. */
 const newTokenForm = z.strictObject({
   organisation: z.string().min(1, 'choose an organisation').pipe(slug),
   label: z
@@ -25,7 +25,7 @@ const newTokenForm = z.strictObject({
 
 /**
  * API tokens (supervisors only, by web/admin/index.ts): every token, a new manager token for an organisation, and
- * revoking one, through services/settings.ts as the settings API does them.
+ * revoking one, through services/admin/settings.ts as the settings API does them.
  */
 export function tokenPages(deps: ServiceDeps, { admins, showSignedIn }: AdminKit): Router {
   const settings = createSettings(deps);

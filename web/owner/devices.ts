@@ -1,25 +1,18 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { clientAddress } from '../../services/attempts';
 import { describeError, HttpError } from '../../services/errors';
-import type { OwnedDevice } from '../../services/owner-devices';
-import type { Owner } from '../../services/owners';
+import type { Owner } from '../../services/owners/accounts';
+import type { OwnedDevice } from '../../services/owners/devices';
 import { deviceForm, deviceIdParam, phoneCodeBody, phoneForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { html } from '../html';
 import { organisationIn, refusalOf } from '../page-kit';
 import { CODE_FIELDS, refusalMessage } from '../problems';
-import { devicePage } from '../templates/device';
-import {
-  cannotAddPage,
-  deviceStatusPage,
-  devicesPage,
-  RELINK_PHONE,
-  relinkPage,
-  removePage,
-} from '../templates/devices';
-import type { Page } from '../templates/document';
-import { blankForm, FORM_ERROR, type FormState, refused, refusedWith } from '../templates/form';
-import { provisionPage } from '../templates/provision';
+import { provisionPage } from '../provision.view';
+import { devicePage } from '../setup/device.view';
+import type { Page } from '../views/document';
+import { blankForm, FORM_ERROR, type FormState, refused, refusedWith } from '../views/form';
+import { cannotAddPage, deviceStatusPage, devicesPage, RELINK_PHONE, relinkPage, removePage } from './devices.view';
 import { devicesOf, noticeIn, type OwnerKit } from './shared';
 
 const ADDING_OFF = 'Adding devices is switched off at the moment. Your devices stay as they are.';

@@ -5,8 +5,8 @@ import { organisationForm } from '../../services/schemas';
 import { csrfCookieOptions } from '../cookies';
 import { formParsing } from '../page-kit';
 import { errorPages, problemPageOf } from '../problems';
-import type { Site } from '../templates/document';
-import { problemPage } from '../templates/problem';
+import type { Site } from '../views/document';
+import { problemPage } from '../views/problem';
 import { devicePages } from './devices';
 import { passwordPages } from './password';
 import { sessionPages } from './session';
@@ -23,8 +23,8 @@ const OWNER_PATHS = [
 
 /**
  * A returning device owner's pages: sign-in, My devices, adding a device, a device's link and QR code, removing a
- * device, a new link for an expired one, sign-out and the forgotten password. The rules are in services/owners.ts and
- * services/owner-devices.ts; these pages are forms over them.
+ * device, a new link for an expired one, sign-out and the forgotten password. The rules are in services/owners/accounts.ts and
+ * services/owners/devices.ts; these pages are forms over them.
  */
 export function ownerPages(services: OwnerServices, deps: ServiceDeps, site: Site): Router {
   const kit = ownerKit(services, deps, site);

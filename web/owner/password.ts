@@ -6,9 +6,9 @@ import { cookieName } from '../cookies';
 import { csrfToken } from '../csrf';
 import { organisationIn, pageLimit } from '../page-kit';
 import { CODE_FIELDS } from '../problems';
-import { blankForm } from '../templates/form';
-import { forgotPasswordPage, resetPasswordPage } from '../templates/owner';
+import { blankForm } from '../views/form';
 import { baseOf, noticeIn, type OwnerKit, signInOf } from './shared';
+import { forgotPasswordPage, resetPasswordPage } from './sign-in.view';
 
 const RESET_COOKIE_MS = 30 * 60_000;
 

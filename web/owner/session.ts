@@ -4,8 +4,8 @@ import { clientAddress } from '../../services/attempts';
 import { signInForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { organisationIn } from '../page-kit';
-import { signInPage } from '../templates/owner';
 import { devicesOf, noticeIn, type OwnerKit, signInOf } from './shared';
+import { signInPage } from './sign-in.view';
 
 /** Signing in with an organisation, and out again. */
 export function sessionPages({

@@ -4,14 +4,14 @@ import type { Organisation } from '../../db/models';
 import { ownersOrganisation } from '../../db/policy';
 import type { ServiceDeps } from '../../services/context';
 import { describeError } from '../../services/errors';
-import type { OwnerDevices } from '../../services/owner-devices';
-import type { Owner, OwnerAccounts, SignedIn } from '../../services/owners';
+import type { Owner, OwnerAccounts, SignedIn } from '../../services/owners/accounts';
+import type { OwnerDevices } from '../../services/owners/devices';
 import { cookieName, pageCookieOptions } from '../cookies';
 import { csrfToken } from '../csrf';
 import { answerForm, type FormAnswer, organisationIn } from '../page-kit';
 import { sendPage } from '../respond';
-import type { Page, Site } from '../templates/document';
-import type { FormState } from '../templates/form';
+import type { Page, Site } from '../views/document';
+import type { FormState } from '../views/form';
 
 export interface OwnerServices {
   accounts: OwnerAccounts;

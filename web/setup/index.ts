@@ -5,7 +5,7 @@ import type { RegistrationService } from '../../services/registrations';
 import { csrfCookieOptions } from '../cookies';
 import { formParsing } from '../page-kit';
 import { errorPages, problemPageOf } from '../problems';
-import type { Site } from '../templates/document';
+import type { Site } from '../views/document';
 import { setupKit } from './shared';
 import { startPages } from './start';
 import { stepPages, stepViews } from './steps';

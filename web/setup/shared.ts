@@ -3,14 +3,14 @@ import type { ZodType } from 'zod';
 import type { ServiceDeps } from '../../services/context';
 import { describeError } from '../../services/errors';
 import type { RegistrationService } from '../../services/registrations';
-import type { Step } from '../../workflows/messages';
+import type { Step } from '../../workflows/registration/messages';
 import { pageCookieOptions } from '../cookies';
 import { csrfToken } from '../csrf';
 import { answerForm, organisationIn } from '../page-kit';
+import { donePage } from '../provision.view';
 import { sendPage } from '../respond';
-import type { Page, Site } from '../templates/document';
-import { blankForm, type FormState } from '../templates/form';
-import { donePage } from '../templates/provision';
+import type { Page, Site } from '../views/document';
+import { blankForm, type FormState } from '../views/form';
 import { type RegistrationSession, registrationSessions } from './sessions';
 
 export type StepPage = 'verify' | 'profile' | 'device' | 'provision' | 'done';

@@ -5,9 +5,9 @@ import { describeError } from '../../services/errors';
 import { emailForm, organisationForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { answerForm, organisationIn, pageLimit } from '../page-kit';
-import { refused } from '../templates/form';
-import { emailPage, organisationPage } from '../templates/start';
+import { refused } from '../views/form';
 import { pathOf, type SetupKit, startOf } from './shared';
+import { emailPage, organisationPage } from './start.view';
 
 /** Starting a registration: the organisation, then the e-mail address; or starting it again. */
 export function startPages({ registrations, deps, sessions, show, current }: SetupKit) {

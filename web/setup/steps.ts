@@ -3,10 +3,10 @@ import { clientAddress } from '../../services/attempts';
 import type { RegistrationService } from '../../services/registrations';
 import { deviceForm, phoneCodeBody, profileForm } from '../../services/schemas';
 import { CODE_FIELDS } from '../problems';
-import { devicePage } from '../templates/device';
-import { problemPage } from '../templates/problem';
-import { profilePage } from '../templates/profile';
-import { provisionPage } from '../templates/provision';
+import { provisionPage } from '../provision.view';
+import { problemPage } from '../views/problem';
+import { devicePage } from './device.view';
+import { profilePage } from './profile.view';
 import { pathOf, type SetupKit, type StepViews, startOf } from './shared';
 
 /** The pages of the steps after the e-mail address: the profile, the device, its provisioning link, and done. */

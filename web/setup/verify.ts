@@ -4,10 +4,10 @@ import { describeError } from '../../services/errors';
 import { emptyBody, linkForm, verifyBody } from '../../services/schemas';
 import { csrfToken } from '../csrf';
 import { CODE_FIELDS, formRefusal, refusalMessage } from '../problems';
-import { refusedWith } from '../templates/form';
-import { problemPage } from '../templates/problem';
-import { codePage, linkPage, RESEND } from '../templates/verify';
+import { refusedWith } from '../views/form';
+import { problemPage } from '../views/problem';
 import { pathOf, type SetupKit, type StepView, startOf } from './shared';
+import { codePage, linkPage, RESEND } from './verify.view';
 
 const INVALID_LINK = problemPage({
   title: 'This link is not valid',

@@ -1,0 +1,4 @@
+/** Who asks, recorded in the history with what they asked. */
+export interface Actor {
+  by: string;
+}
