@@ -4,7 +4,7 @@ import type { Models } from '../db/models';
 import { domainError } from '../domain/errors';
 import type { TwilioConfig } from '../lib/config';
 import { phoneHashOf, type Secrets } from '../lib/secrets';
-import { provisioningUrl } from '../platforms/link';
+import { provisioningUrl } from '../platforms/urls';
 import { workflowRun } from './context';
 import { deliverOnce } from './delivery';
 

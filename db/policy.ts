@@ -2,7 +2,7 @@ import { Op, type Transaction } from 'sequelize';
 import { emailMeetsRequirement } from '../domain/email-requirement';
 import { domainError } from '../domain/errors';
 import { PLATFORMS, type Platform } from '../domain/platform';
-import { MDM_MANAGED } from '../platforms/link';
+import { traitsOf } from '../platforms/traits';
 import type { DeviceTemplate, Models, Organisation, SystemSettings, User } from './models';
 
 /**
@@ -86,10 +86,7 @@ export async function offeredPlatforms(
   for (const platform of PLATFORMS) {
     const template = templates.find((t) => t.id === rows.find((row) => row.platform === platform)?.deviceTemplateId);
     if (!template || template.platform !== platform) continue;
-    if (platform === 'android' && !settings.platforms.android?.useSmsInstallationCode) continue;
-    if (MDM_MANAGED.has(platform) && !engines.apple) continue;
-    // A Windows PC enrols into the organisation's own MDM: nothing to offer until the organisation names it.
-    if (platform === 'windows' && !organisation.windowsMdmDiscoveryUrl) continue;
+    if (!traitsOf(platform).offered({ systemPlatforms: settings.platforms, organisation, engines })) continue;
     offered.set(platform, template);
   }
   return { organisation, offered };

@@ -2,7 +2,8 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { deviceWorkflowId } from '../domain/ids';
 import type { SmsState } from '../domain/platform';
 import { phoneHashOf } from '../lib/secrets';
-import { type ProvisioningLink, sendsLinkBySms } from '../platforms/link';
+import type { ProvisioningLink } from '../platforms/link';
+import { traitsOf } from '../platforms/traits';
 import { provePhoneUpdate, smsStateQuery } from '../workflows/device/messages';
 import { type AttemptLimits, type Counter, isWrongCode } from './attempts';
 import type { ServiceDeps } from './context';
@@ -109,7 +110,7 @@ export function createDeviceLimits({ client, models, secrets, config }: ServiceD
      * before phone numbers were proven sent the link at once).
      */
     async shown(link: ProvisioningLink): Promise<ProvisioningLink> {
-      if (!sendsLinkBySms(link.platform)) return link;
+      if (!traitsOf(link.platform).linkBySms) return link;
       const sms = await client.workflow
         .getHandle(deviceWorkflowId(link.id))
         .query(smsStateQuery)

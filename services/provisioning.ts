@@ -3,22 +3,9 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Device } from '../db/models';
 import { deviceWorkflowId } from '../domain/ids';
 import type { IssuedDevice } from '../domain/platform';
-import {
-  androidManagement,
-  dpcSettings,
-  personalEnrolmentLink,
-  provisioningQrPayload,
-} from '../platforms/android/settings';
-import { enrolmentProfile } from '../platforms/apple/profiles';
-import {
-  checkInUrl,
-  type EnrolmentPayload,
-  type EnrolmentStart,
-  MDM_MANAGED,
-  type ProvisioningLink,
-  provisioningLink,
-  windowsEnrolmentUrl,
-} from '../platforms/link';
+import { homeOf } from '../platforms';
+import { type EnrolmentPayload, type EnrolmentStart, type ProvisioningLink, provisioningLink } from '../platforms/link';
+import { traitsOf } from '../platforms/traits';
 import { checkInUpdate } from '../workflows/device/messages';
 import type { ServiceDeps } from './context';
 import { HttpError } from './errors';
@@ -29,7 +16,8 @@ import { checkInBody, opaqueParam } from './schemas';
  * link delivers, and the device's first check-in — from the device itself (a DPC) or reported by the MDM that enrolled
  * it. Apple devices check in through NanoMDM instead (platforms/apple/enrolment.ts).
  */
-export function createProvisioning({ client, models, secrets, config, apple }: ServiceDeps) {
+export function createProvisioning(deps: ServiceDeps) {
+  const { client, models, secrets, config } = deps;
   /** The device a link belongs to, if the link can still be used; the reason it cannot, otherwise. */
   const usableDevice = async (token: unknown): Promise<Device> => {
     const parsed = opaqueParam.safeParse(token);
@@ -44,74 +32,33 @@ export function createProvisioning({ client, models, secrets, config, apple }: S
     return device;
   };
 
-  /** An iPhone's, iPad's or Mac's enrolment profile: its identity from SCEP, then NanoMDM through our check-in. */
-  const appleProfile = async (device: Device): Promise<EnrolmentPayload> => {
-    if (!apple) throw new HttpError('platform_not_available', 'Apple devices cannot be enrolled at the moment.');
-    const enrolmentId = secrets.enrolmentId(device.id, device.linkNumber);
-    const organisation = await models.Organisation.findByPk(device.organisationId);
-    const query = `?enrolment=${encodeURIComponent(enrolmentId)}`;
-    return {
-      contentType: 'application/x-apple-aspen-config',
-      fileName: 'enrolment.mobileconfig',
-      body: await apple.profileSigner.sign(
-        enrolmentProfile({
-          enrolmentId,
-          deviceName: device.name,
-          organisationName: organisation?.name ?? config.siteName,
-          scep: {
-            url: `${config.publicUrl}/mdm/scep`,
-            challenge: secrets.scepChallenge(enrolmentId),
-            subject: enrolmentId,
-          },
-          mdm: {
-            serverUrl: `${config.publicUrl}/mdm/connect${query}`,
-            checkInUrl: `${config.publicUrl}/mdm/checkin${query}`,
-            topic: apple.topic,
-          },
-        }),
-      ),
-    };
-  };
-
   /**
-   * How the device of an issued link starts enrolling, from its record and its organisation's settings as they are
-   * now; undefined when something it needs is missing (the organisation's Windows MDM, a valid Android template).
+   * How the device of an issued link starts enrolling, as its platform says from the organisation's settings now;
+   * undefined when something it needs is missing. The records are read only for a platform that asks for them.
    */
-  const startOf = async (issued: IssuedDevice): Promise<EnrolmentStart | undefined> => {
-    if (MDM_MANAGED.has(issued.platform)) return { kind: 'apple-profile' };
-    const device = await models.Device.findByPk(issued.id);
-    const owner = device && (await models.User.findByPk(device.userId));
-    if (!device || !owner) return undefined;
-    const token = secrets.linkToken(issued.id, issued.linkNumber);
-    if (issued.platform === 'windows') {
-      const organisation = await models.Organisation.findByPk(device.organisationId);
-      const discoveryUrl = organisation?.windowsMdmDiscoveryUrl;
-      return discoveryUrl
-        ? { kind: 'windows', url: windowsEnrolmentUrl({ email: owner.email, discoveryUrl, token }) }
-        : undefined;
-    }
-    const management = androidManagement.safeParse(device.management);
-    if (!management.success) return undefined;
-    const enrolment = {
-      management: management.data,
-      enrolmentToken: token,
-      checkInUrl: checkInUrl(config.publicUrl, token),
-    };
-    if (management.data.ownership === 'personal') return { kind: 'android-app', url: personalEnrolmentLink(enrolment) };
-    return {
-      kind: 'android-qr',
-      qrPayload: provisioningQrPayload({
-        ...enrolment,
-        serviceUrl: config.publicUrl,
-        locale: owner.locale,
-        timeZone: owner.timeZone,
-      }),
-    };
-  };
+  const startOf = (issued: IssuedDevice): Promise<EnrolmentStart | undefined> =>
+    homeOf(issued.platform).start({
+      token: secrets.linkToken(issued.id, issued.linkNumber),
+      publicUrl: config.publicUrl,
+      records: async () => {
+        const device = await models.Device.findByPk(issued.id);
+        const [owner, organisation] = device
+          ? await Promise.all([
+              models.User.findByPk(device.userId),
+              models.Organisation.findByPk(device.organisationId),
+            ])
+          : [];
+        return device && owner && organisation ? { device, owner, organisation } : undefined;
+      },
+    });
 
   return {
     usableDevice,
-    appleProfile,
+
+    /** What the link of a live device delivers when the device opens it, if its platform delivers something itself. */
+    delivery(device: Device): Promise<EnrolmentPayload> | undefined {
+      return homeOf(device.platform).deliver?.(deps, device);
+    },
 
     /** What the owner is shown for an issued link: its URL, how the device starts enrolling, and the steps. */
     async link(issued: IssuedDevice): Promise<ProvisioningLink> {
@@ -129,21 +76,14 @@ export function createProvisioning({ client, models, secrets, config, apple }: S
      */
     async dpcCheckIn(token: unknown, body: unknown) {
       const device = await usableDevice(token);
-      if (device.platform !== 'android') {
-        throw new HttpError(
-          'wrong_step',
-          device.platform === 'windows'
-            ? 'Windows PCs are reported by the MDM that enrolled them (POST /api/mdm/events), not by this route.'
-            : 'iPhones, iPads and Macs check in through device management, with the profile.',
-        );
-      }
+      const refusal = homeOf(device.platform).deviceAppCheckInRefusal;
+      if (refusal) throw new HttpError('wrong_step', refusal);
       const { deviceInfo } = checkInBody.parse(body ?? {});
       const outcome = await this.checkIn(device, deviceInfo);
-      const management = androidManagement.safeParse(device.management);
       return {
         deviceId: device.id,
         state: outcome.state,
-        settings: management.success ? dpcSettings(management.data) : undefined,
+        settings: homeOf(device.platform).deviceAppSettings?.(device.management),
       };
     },
 
@@ -152,12 +92,8 @@ export function createProvisioning({ client, models, secrets, config, apple }: S
      * refused: it checks in through NanoMDM.
      */
     async checkIn(device: Device, deviceInfo?: Record<string, unknown>) {
-      if (MDM_MANAGED.has(device.platform)) {
-        throw new HttpError(
-          'wrong_step',
-          'iPhones, iPads and Macs check in through device management, with the profile.',
-        );
-      }
+      const refusal = traitsOf(device.platform).mdmManaged && homeOf(device.platform).deviceAppCheckInRefusal;
+      if (refusal) throw new HttpError('wrong_step', refusal);
       try {
         return await client.workflow
           .getHandle(deviceWorkflowId(device.id))

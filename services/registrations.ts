@@ -4,7 +4,8 @@ import { accountOf, assertEmailAllowed, offeredPlatforms, openOrganisation } fro
 import { registrationWorkflowId } from '../domain/ids';
 import type { IssuedDevice, Platform } from '../domain/platform';
 import { randomToken } from '../lib/secrets';
-import { type ProvisioningLink, smsPhoneFor } from '../platforms/link';
+import type { ProvisioningLink } from '../platforms/link';
+import { smsPhoneFor } from '../platforms/traits';
 import {
   type Caller,
   chooseDeviceUpdate,

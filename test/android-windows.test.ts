@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { instructionsFor } from '../platforms/link';
+import { instructionsFor } from '../platforms';
 import { expectGoodPage, launchBrowser, visiting } from './support/browser';
 import {
   ANDROID_DEVICE,

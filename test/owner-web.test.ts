@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { Platform } from '../domain/platform';
-import { instructionsFor } from '../platforms/link';
+import { instructionsFor } from '../platforms';
 import { SimulatedAppleDevice } from './support/apple-device';
 import { errorOf, expectGoodPage, launchBrowser, newVisitor, visiting } from './support/browser';
 import { checkInDevice, eventually, registrationHandle, withDevice } from './support/flow';

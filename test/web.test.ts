@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createOutboxMailer } from '../activities/mail';
 import { createOutboxSms } from '../activities/sms';
 import type { Platform } from '../domain/platform';
-import { instructionsFor } from '../platforms/link';
+import { instructionsFor } from '../platforms';
 import { html } from '../web/html';
 import { qrCode } from '../web/qr';
 import { SimulatedAppleDevice } from './support/apple-device';

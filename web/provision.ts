@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import type { Logger } from 'pino';
-import { MDM_MANAGED } from '../platforms/link';
 import type { Provisioning } from '../services/provisioning';
 import { errorPages, problemPageOf } from './problems';
 import { provisionPage } from './provision.view';
@@ -16,8 +15,9 @@ export function provisionPages(provisioning: Provisioning, logger: Logger, site:
   const router = Router();
   router.get('/provision/:token', pageHeaders, async (req, res) => {
     const device = await provisioning.usableDevice(req.params.token);
-    if (MDM_MANAGED.has(device.platform)) {
-      const profile = await provisioning.appleProfile(device);
+    const delivered = provisioning.delivery(device);
+    if (delivered) {
+      const profile = await delivered;
       res
         .type(profile.contentType)
         .set('Content-Disposition', `attachment; filename="${profile.fileName}"`)

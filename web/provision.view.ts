@@ -1,19 +1,17 @@
-import type { EnrolmentStart, ProvisioningLink } from '../platforms/link';
+import { homeOf } from '../platforms';
+import type { ProvisioningLink } from '../platforms/link';
 import { html, type SafeHtml } from './html';
 import { qrCode } from './qr';
 import { moment, type Page } from './views/document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from './views/form';
-import { PLATFORM_CHOICES } from './views/platforms';
+import { platformName } from './views/platforms';
 
-/** The button that starts enrolment on the device itself, where the platform has one besides the link. */
-function startButton(start: EnrolmentStart | undefined): SafeHtml | undefined {
-  if (start?.kind === 'windows') {
-    return html`<p><a class="button button-primary" href="${start.url}" id="enrol-windows">Enrol this PC</a></p>`;
-  }
-  if (start?.kind === 'android-app') {
-    return html`<p><a class="button button-primary" href="${start.url}" id="enrol-android">Open the app</a></p>`;
-  }
-  return undefined;
+/** The button that starts enrolment on the device itself, where the way it starts has one besides the link. */
+function startButton(link: ProvisioningLink): SafeHtml | undefined {
+  const button = link.start && homeOf(link.platform).startButton?.(link.start);
+  return (
+    button && html`<p><a class="button button-primary" href="${button.url}" id="${button.id}">${button.label}</a></p>`
+  );
 }
 
 /**
@@ -21,7 +19,7 @@ function startButton(start: EnrolmentStart | undefined): SafeHtml | undefined {
  * reads; otherwise the link, to open it on the device being set up.
  */
 async function codeToScan(link: ProvisioningLink): Promise<SafeHtml> {
-  if (link.start?.kind === 'android-qr') {
+  if (link.start && 'qrPayload' in link.start) {
     return html`<h2>Scan this in the new device’s set-up</h2>
 <figure class="qr">
 <div class="qr-code" role="img" aria-label="Android provisioning QR code">${await qrCode(link.start.qrPayload)}</div>
@@ -76,15 +74,16 @@ export async function provisionPage(input: {
   phoneCode?: PhoneCodeForm;
 }): Promise<Page> {
   const { link } = input;
-  const unavailable = !link.start && link.platform !== 'ios' && link.platform !== 'macos';
+  const unavailable = !link.start;
+  const onDeviceButton = startButton(link);
   return formPage(
     input.phoneCode?.state ?? blankForm,
-    `Set up your ${PLATFORM_CHOICES[link.platform].name}`,
+    `Set up your ${platformName(link.platform)}`,
     html`<ol class="steps">${link.instructions.map((step) => html`<li>${step}</li>`)}</ol>
 ${unavailable && html`<p class="notice">Your organisation’s device management is not set up for this device type at the moment. Ask your IT team.</p>`}
 ${!input.onDevice && smsPart(link, input.phoneCode)}
-${startButton(link.start)}
-${!input.onDevice && html`<p><a class="button ${link.start?.kind === 'windows' || link.start?.kind === 'android-app' ? 'button-secondary' : 'button-primary'}" href="${link.provisioningUrl}" id="provisioning-link">Open the provisioning link</a></p>`}
+${onDeviceButton}
+${!input.onDevice && html`<p><a class="button ${onDeviceButton ? 'button-secondary' : 'button-primary'}" href="${link.provisioningUrl}" id="provisioning-link">Open the provisioning link</a></p>`}
 <p class="expiry">The link works once, until ${moment(link.expiresAt)}.</p>
 ${await codeToScan(link)}
 ${input.statusHref !== undefined || !input.onDevice ? html`<p>When the device has checked in, we e-mail you. <a href="${input.statusHref ?? `/setup/${input.organisation}`}">Check whether it has</a>.</p>` : html`<p>When the device has checked in, we e-mail you.</p>`}`,

@@ -9,7 +9,7 @@ import type { Provisioning } from '../../services/provisioning';
 import { opaqueParam, slug } from '../../services/schemas';
 import { isFresh, stringsMatch, takeOnce } from '../../services/webhooks';
 import type { DeviceOutcome } from '../../workflows/device/messages';
-import { MDM_MANAGED } from '../link';
+import { homeOf } from '..';
 
 /**
  * The organisations' own MDMs (Intune, Fleet…) report back through a signed webhook: `enrolled` is the
@@ -140,9 +140,8 @@ export function createMdmEvents({ models, secrets }: ServiceDeps, provisioning: 
       byLink ??
       (await models.Device.findOne({ where: { id: event.deviceId as string, organisationId: organisation.id } }));
     if (!device) throw deviceNotFound();
-    if (MDM_MANAGED.has(device.platform)) {
-      throw new HttpError('wrong_step', 'iPhones, iPads and Macs report through device management, not this webhook.');
-    }
+    const refusal = homeOf(device.platform).mdmReportRefusal;
+    if (refusal) throw new HttpError('wrong_step', refusal);
     const state = device.stateNow();
     const letGo = state === 'removed' && device.enrolledAt && !device.unenrolledAt;
     if (state !== 'enrolled' && !letGo) throw new HttpError('wrong_step', 'This device is not enrolled.');

@@ -8,7 +8,8 @@ import { deviceWorkflowId, managedDeviceWorkflowId } from '../../domain/ids';
 import type { DeviceState, IssuedDevice, Platform, SettingsStatus } from '../../domain/platform';
 import { codeRulesOf, DEFAULT_SETTINGS_TIMEOUT_MS } from '../../domain/timings';
 import { appleErrorText } from '../../platforms/apple/errors';
-import { MDM_MANAGED, type ProvisioningLink, smsPhoneFor } from '../../platforms/link';
+import type { ProvisioningLink } from '../../platforms/link';
+import { smsPhoneFor, traitsOf } from '../../platforms/traits';
 import { type DeviceInput, deviceLinkUpdate, removeDeviceUpdate } from '../../workflows/device/messages';
 import type { device as deviceWorkflow } from '../../workflows/device/workflow';
 import type { managedDevice as managedDeviceWorkflow } from '../../workflows/managed-device/workflow';
@@ -119,7 +120,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
   /** The removal itself, once counted. */
   const removeDevice = async (owner: DeviceOwner, device: Device, by?: string): Promise<void> => {
     const { id } = device;
-    if (device.state === 'enrolled' && MDM_MANAGED.has(device.platform) && device.deviceInfo?.udid) {
+    if (device.state === 'enrolled' && traitsOf(device.platform).mdmManaged && device.deviceInfo?.udid) {
       // Its managed run unenrols it; if an operator ended that run, a new one takes the device over to do so.
       await client.workflow.executeUpdateWithStart(removeDeviceUpdate, {
         args: [{ by }],

@@ -1,8 +1,10 @@
 import { PLATFORMS, type Platform } from '../../domain/platform';
+import { traitsOf } from '../../platforms/traits';
 import { html } from '../html';
 import { moment, notice, type Page } from '../views/document';
 import {
   button,
+  type Choice,
   checkbox,
   type FieldSpec,
   type FormState,
@@ -12,8 +14,8 @@ import {
   select,
   textarea,
 } from '../views/form';
-import { PLATFORM_CHOICES } from '../views/platforms';
-import { type Choice, organisationBase, organisationLinks } from './templates.view';
+import { platformName } from '../views/platforms';
+import { organisationBase, organisationLinks } from './templates.view';
 
 /**
  * An organisation's device setup in the admin console: whether owners may register, which addresses, the
@@ -21,18 +23,10 @@ import { type Choice, organisationBase, organisationLinks } from './templates.vi
  * with.
  */
 
-/** What decides, besides a template, whether a platform is offered. */
-const OFFERED_WHEN: Record<Platform, string> = {
-  android: 'Offered while Configuration › Platforms has “Use SMS installation code” on.',
-  ios: 'Offered while Apple enrolment is set up on this server.',
-  macos: 'Offered while Apple enrolment is set up on this server.',
-  windows: 'Offered once the Windows MDM discovery URL below is set.',
-};
-
 export const deviceTemplateField = (platform: Platform): FieldSpec => ({
   name: `deviceTemplates-${platform}`,
-  label: `Device template: ${PLATFORM_CHOICES[platform].name}`,
-  hint: OFFERED_WHEN[platform],
+  label: `Device template: ${platformName(platform)}`,
+  hint: traitsOf(platform).offeredWhen,
 });
 
 export const SETUP_FIELDS = {

@@ -1,5 +1,6 @@
 import { PLATFORMS } from '../../domain/platform';
 import type { ProvisioningLink } from '../../platforms/link';
+import { traitsOf } from '../../platforms/traits';
 import type { AdministeredDevice } from '../../services/admin/devices';
 import { DEVICE_STATES } from '../../services/admin/devices';
 import type { Settings } from '../../services/admin/settings';
@@ -7,7 +8,7 @@ import { html, type SafeHtml } from '../html';
 import { removalWords, SETTINGS_WORDS, STATE_WORDS, stateDetail } from '../owner/devices.view';
 import { moment, notice, type Page } from '../views/document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm, select } from '../views/form';
-import { PLATFORM_CHOICES } from '../views/platforms';
+import { platformName } from '../views/platforms';
 import { organisationBase } from './templates.view';
 
 /**
@@ -41,7 +42,7 @@ function deviceItem(slug: string, device: ListedDevice): SafeHtml {
   return html`<li class="record${device.state === 'removed' ? ' record-ended' : ''}">
 <h3 class="record-title"><a href="${devicePath(slug, device.id)}">${device.name}</a></h3>
 <dl class="facts">
-<div><dt>Platform</dt><dd>${PLATFORM_CHOICES[device.platform].name}</dd></div>
+<div><dt>Platform</dt><dd>${platformName(device.platform)}</dd></div>
 <div><dt>Owner</dt><dd class="address">${device.owner ?? 'Unknown'}</dd></div>
 <div><dt>State</dt><dd><span class="state state-${device.state}">${STATE_WORDS[device.state]}</span></dd></div>
 <div><dt>Enrolled</dt><dd>${device.enrolledAt ? moment(device.enrolledAt) : 'No'}</dd></div>
@@ -65,7 +66,7 @@ export function devicesPage(input: {
     body: html`<p>The devices of ${input.organisation.name}, newest first.</p>
 <form method="get" action="${devicesPath(slug)}" class="filters" role="search" aria-label="Filter the devices" novalidate>
 ${select(state, FILTER_FIELDS.state, [any, ...DEVICE_STATES.map((value) => ({ value, text: STATE_WORDS[value] }))])}
-${select(state, FILTER_FIELDS.platform, [any, ...PLATFORMS.map((value) => ({ value, text: PLATFORM_CHOICES[value].name }))])}
+${select(state, FILTER_FIELDS.platform, [any, ...PLATFORMS.map((value) => ({ value, text: platformName(value) }))])}
 ${field(state, FILTER_FIELDS.owner)}
 ${button('Show devices')}
 </form>
@@ -95,7 +96,7 @@ const deviceInfoFacts = (info: Record<string, unknown> | null) =>
 
 /** The live link, for the operator to pass on to the owner. */
 const liveLink = (link: ProvisioningLink) => html`<h2>The device’s link</h2>
-<p>Pass it on to the owner: it works once, until ${moment(link.expiresAt)}.${link.platform === 'android' && ' It has also been sent by SMS to the owner’s phone.'}</p>
+<p>Pass it on to the owner: it works once, until ${moment(link.expiresAt)}.${traitsOf(link.platform).linkBySms && ' It has also been sent by SMS to the owner’s phone.'}</p>
 <p class="secret-value"><code id="provisioning-link">${link.provisioningUrl}</code></p>`;
 
 export function devicePage(input: {
@@ -114,7 +115,7 @@ export function devicePage(input: {
     device.name,
     html`${notice(input.notice)}
 <dl class="facts">
-<div><dt>Platform</dt><dd>${PLATFORM_CHOICES[device.platform].name}</dd></div>
+<div><dt>Platform</dt><dd>${platformName(device.platform)}</dd></div>
 <div><dt>Owner</dt><dd class="address">${device.owner}</dd></div>
 <div><dt>State</dt><dd><span class="state state-${device.state}">${STATE_WORDS[device.state]}</span> ${stateDetail(device)}</dd></div>
 ${device.settings && html`<div><dt>Apple settings</dt><dd class="settings-${device.settings.status}">${settingsWords(device.settings)}</dd></div>`}
@@ -146,7 +147,7 @@ export function removeDevicePage(input: {
   return formPage(
     input.state ?? blankForm,
     `Remove ${device.name}?`,
-    html`<p>${PLATFORM_CHOICES[device.platform].name} of <strong class="address">${device.owner}</strong>, ${STATE_WORDS[device.state].toLowerCase()}.</p>
+    html`<p>${platformName(device.platform)} of <strong class="address">${device.owner}</strong>, ${STATE_WORDS[device.state].toLowerCase()}.</p>
 <p>${removalWords(device)} The owner can add it again as a new device.</p>
 ${postForm(`${path}/remove`, input.csrf, button('Remove the device'))}
 <p><a href="${path}">Keep it, and go back to ${device.name}</a></p>`,

@@ -3,7 +3,7 @@ import { STEPS, type Step } from '../../workflows/registration/messages';
 import { html } from '../html';
 import { moment, notice, type Page } from '../views/document';
 import { button, type FieldSpec, type FormState, field, formPage, postForm, select } from '../views/form';
-import { PLATFORM_CHOICES } from '../views/platforms';
+import { platformName } from '../views/platforms';
 import { organisationBase } from './templates.view';
 
 /**
@@ -140,7 +140,7 @@ export function registrationPage(input: RegistrationInput): Page {
 <h2>Timeline</h2>
 <ol class="records timeline">${registration.entries.map(
       (entry) => html`<li class="record">
-<p>${moment(entry.at)}: ${entry.what}${entry.device && html` (${PLATFORM_CHOICES[entry.device.platform]?.name ?? entry.device.platform}; the link works until ${moment(entry.device.expiresAt)})`}${entry.by && html`, by <span class="address">${entry.by}</span>`}</p>
+<p>${moment(entry.at)}: ${entry.what}${entry.device && html` (${platformName(entry.device.platform)}; the link works until ${moment(entry.device.expiresAt)})`}${entry.by && html`, by <span class="address">${entry.by}</span>`}</p>
 </li>`,
     )}</ol>
 ${

@@ -1,13 +1,14 @@
 import { type Request, type Response, Router } from 'express';
 import { ZodError, z } from 'zod';
 import { PLATFORMS, type Platform } from '../../domain/platform';
+import type { SettingInput, SettingsPart } from '../../platforms/template-form';
 import type { Settings, TemplateService } from '../../services/admin/settings';
 import { HttpError } from '../../services/errors';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
 import type { Page } from '../views/document';
 import { FORM_ERROR, type FormState } from '../views/form';
-import { PLATFORM_CHOICES } from '../views/platforms';
+import { platformName } from '../views/platforms';
 import { type AdminKit, managedOrganisation } from './shared';
 import {
   ACCOUNT_FIELDS,
@@ -15,12 +16,10 @@ import {
   DEVICE_FIELDS,
   deviceFieldNames,
   deviceTemplatePage,
-  type SettingInput,
-  type SettingsPart,
+  FREE_FORM_SETTINGS,
   settingsPartsOf,
   templatesPage,
   templatesPath,
-  WINDOWS_SETTINGS,
 } from './templates.view';
 
 /**
@@ -266,25 +265,26 @@ const deviceKind = (service: Settings['templates']['device']): Kind<DeviceView> 
   segment: 'device',
   service,
   fields: (platform) => deviceFieldNames(platform as Platform),
-  body: (read, platform) => ({
-    name: read.text(DEVICE_FIELDS.name.name),
-    platform,
-    groups: read.commas(DEVICE_FIELDS.groups.name),
-    description: read.text(DEVICE_FIELDS.description.name),
-    management:
-      platform === 'windows'
-        ? read.json(WINDOWS_SETTINGS.name)
-        : managementOf(read, settingsPartsOf(platform as Platform)),
-  }),
+  body: (read, platform) => {
+    const parts = settingsPartsOf(platform as Platform);
+    return {
+      name: read.text(DEVICE_FIELDS.name.name),
+      platform,
+      groups: read.commas(DEVICE_FIELDS.groups.name),
+      description: read.text(DEVICE_FIELDS.description.name),
+      management: parts ? managementOf(read, parts) : read.json(FREE_FORM_SETTINGS.name),
+    };
+  },
   values: (template) => {
     const common = { name: template.name, description: template.description, groups: template.groups.join(', ') };
-    if (template.platform === 'windows') {
-      return { values: { ...common, [WINDOWS_SETTINGS.name]: JSON.stringify(template.management, null, 2) } };
+    const parts = settingsPartsOf(template.platform);
+    if (!parts) {
+      return { values: { ...common, [FREE_FORM_SETTINGS.name]: JSON.stringify(template.management, null, 2) } };
     }
-    const settings = managementValues(settingsPartsOf(template.platform), template.management);
+    const settings = managementValues(parts, template.management);
     return { values: { ...common, ...settings.values }, stored: settings.stored };
   },
-  blank: (platform) => managementValues(settingsPartsOf(platform as Platform), {}).values,
+  blank: (platform) => managementValues(settingsPartsOf(platform as Platform) ?? [], {}).values,
   platformOf: (template) => template.platform,
   page: (input, platform) => deviceTemplatePage({ ...input, platform: platform as Platform }),
 });
@@ -320,7 +320,7 @@ export function templatePages({ showSignedIn }: AdminKit, settings: Settings): R
         deviceTemplates: devices.map((template) => ({
           id: template.id,
           name: template.name,
-          about: PLATFORM_CHOICES[template.platform].name,
+          about: platformName(template.platform),
           inUse: usedDevices.has(template.id),
         })),
         notice: noticeFrom(req, NOTICES),

@@ -3,7 +3,7 @@ import type { OwnedDevice } from '../../services/owners/devices';
 import { html, type SafeHtml } from '../html';
 import { moment, notice, type Page } from '../views/document';
 import { blankForm, button, type FieldSpec, type FormState, field, formPage, postForm } from '../views/form';
-import { PLATFORM_CHOICES } from '../views/platforms';
+import { platformChoice, platformName } from '../views/platforms';
 
 /** A signed-in owner's devices: the list, removing one, a new link for one whose link expired. */
 
@@ -50,7 +50,7 @@ function settingsLine(device: OwnedDevice): SafeHtml | undefined {
 const named = (text: string, device: OwnedDevice) => html`${text}<span class="visually-hidden"> ${device.name}</span>`;
 
 function deviceCard(base: string, device: OwnedDevice, csrf: string): SafeHtml {
-  const { name, icon } = PLATFORM_CHOICES[device.platform];
+  const { name, icon } = platformChoice(device.platform);
   const href = `${base}/devices/${device.id}`;
   const actions = [
     device.state === 'link-issued' &&
@@ -120,7 +120,7 @@ export function removePage(input: { organisation: string; device: OwnedDevice; c
   const { device } = input;
   return {
     title: `Remove ${device.name}?`,
-    body: html`<p>${PLATFORM_CHOICES[device.platform].name}, ${STATE_WORDS[device.state].toLowerCase()}.</p>
+    body: html`<p>${platformName(device.platform)}, ${STATE_WORDS[device.state].toLowerCase()}.</p>
 <p>${removalWords(device)} To set the device up again later, add it as a new device.</p>
 ${postForm(`${base}/devices/${device.id}/remove`, input.csrf, button('Remove the device'))}
 <p><a href="${base}/devices">Cancel</a></p>`,

@@ -14,7 +14,7 @@ import {
   formPage,
   postForm,
 } from '../views/form';
-import { PLATFORM_CHOICES } from '../views/platforms';
+import { platformChoice } from '../views/platforms';
 import { SMS_PHONE } from './profile.view';
 
 const PLATFORM = { label: 'Device' };
@@ -54,7 +54,7 @@ ${postForm(
 <legend>Which device do you want to set up?</legend>
 ${errorMessage('platform', state)}
 ${input.platforms.map((platform) => {
-  const { name, text, icon } = PLATFORM_CHOICES[platform];
+  const { name, text, icon } = platformChoice(platform);
   return html`<div class="choice">
 <input type="radio" name="platform" id="platform-${platform}" value="${platform}" aria-describedby="platform-${platform}-text"${platform === chosen && html` checked`}>
 <label for="platform-${platform}">${icon}<span class="choice-name">${name}</span><span class="choice-text" id="platform-${platform}-text">${text}</span></label>

@@ -118,7 +118,13 @@ export const checkbox = (state: FormState, spec: FieldSpec): SafeHtml =>
   );
 
 /** A choice of one of a few options, the value of the state selected. */
-export const select = (state: FormState, spec: FieldSpec, options: Array<{ value: string; text: string }>): SafeHtml =>
+/** One option of a choice: its value and the text shown for it. */
+export interface Choice {
+  value: string;
+  text: string;
+}
+
+export const select = (state: FormState, spec: FieldSpec, options: Choice[]): SafeHtml =>
   labelled(
     state,
     spec,

@@ -16,7 +16,7 @@ import { managedDeviceWorkflowId } from '../../domain/ids';
 import type { DeviceState, SmsState } from '../../domain/platform';
 import { searchAttributesOf } from '../../domain/search-attributes';
 import { DEFAULT_SETTINGS_TIMEOUT_MS } from '../../domain/timings';
-import { MDM_MANAGED } from '../../platforms/link';
+import { traitsOf } from '../../platforms/traits';
 import { mailedCodes } from '../codes';
 import { managedDevice } from '../managed-device/workflow';
 import { stepActivities } from '../util';
@@ -201,7 +201,7 @@ export async function device(input: DeviceInput): Promise<DeviceOutcome> {
   if (!settledInTime) await condition(() => writing === undefined);
   if (state === 'enrolled') {
     await sendEnrolledMail({ email, deviceId: device.id, deviceName: deviceName as string });
-    if (MDM_MANAGED.has(device.platform) && patched(APPLE_MDM_PATCH)) {
+    if (traitsOf(device.platform).mdmManaged && patched(APPLE_MDM_PATCH)) {
       // The device's life under management outlives this link's run (and the registration waiting for it).
       await startChild(managedDevice, {
         workflowId: managedDeviceWorkflowId(device.id),

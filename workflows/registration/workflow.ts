@@ -15,7 +15,7 @@ import { deviceWorkflowId } from '../../domain/ids';
 import type { DeviceState, IssuedDevice } from '../../domain/platform';
 import { REGISTRATION_REACHED, REGISTRATION_STEP, searchAttributesOf } from '../../domain/search-attributes';
 import { codeRulesOf } from '../../domain/timings';
-import { smsPhoneFor } from '../../platforms/link';
+import { smsPhoneFor } from '../../platforms/traits';
 import { mailedCodes } from '../codes';
 import type { DeviceOutcome } from '../device/messages';
 import { device as deviceWorkflow } from '../device/workflow';
