@@ -36,6 +36,8 @@ export interface PlatformHome {
   deliver?(deps: ServiceDeps, device: Device): Promise<EnrolmentPayload>;
   /** The settings a device app applies, answered at its check-in: from its template's `management`, if valid. */
   deviceAppSettings?(management: unknown): unknown;
+  /** The device's answer to its settings, when it refused them, as one sentence for people. */
+  settingsErrorText?(detail: unknown): string | undefined;
   /** Why a device app's own check-in (`POST /api/provision/<token>/checkin`) is refused; undefined: it is taken. */
   deviceAppCheckInRefusal?: string;
   /** Why an organisation's MDM may not report the device (`POST /api/mdm/events`); undefined: it may. */

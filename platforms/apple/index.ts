@@ -3,6 +3,7 @@ import type { ServiceDeps } from '../../services/context';
 import { HttpError } from '../../services/errors';
 import type { PlatformHome } from '..';
 import type { EnrolmentPayload } from '../link';
+import { appleErrorText } from './errors';
 import { enrolmentProfile } from './profiles';
 import { type AppleManagement, appleManagement, redactAppleManagement } from './settings';
 import { APPLE_FORM } from './template-form';
@@ -58,6 +59,7 @@ const managed = (kind: 'ios' | 'macos', instructions: string[], icon: string): P
   start: async () => ({ kind: 'apple-profile' }),
   instructions: () => instructions,
   deliver: enrolmentProfileOf,
+  settingsErrorText: appleErrorText,
   deviceAppCheckInRefusal: REPORTED_BY_MDM,
   mdmReportRefusal: 'iPhones, iPads and Macs report through device management, not this webhook.',
 });

@@ -4,7 +4,7 @@ import type { AccountTemplate, DeviceTemplate, Organisation, SystemSettings } fr
 import { emailMeetsRequirement, emailRequirementProblem } from '../../domain/email-requirement';
 import type { Platform } from '../../domain/platform';
 import { REGISTRATION_EMAIL, REGISTRATION_STEP } from '../../domain/search-attributes';
-import { appleErrorText } from '../../platforms/apple/errors';
+import { homeOf } from '../../platforms';
 import { makeWebhookSecret, webhookSecretStatus } from '../../platforms/external-mdm/events';
 import { keepWifiPasswords, shownManagement } from '../../platforms/settings';
 import type { ServiceDeps } from '../context';
@@ -420,7 +420,7 @@ export function createSettings({ client, models, secrets }: ServiceDeps) {
           ? {
               status: d.settingsStatus,
               errorChain: d.settingsDetail ?? null,
-              error: appleErrorText(d.settingsDetail) ?? null,
+              error: homeOf(d.platform).settingsErrorText?.(d.settingsDetail) ?? null,
             }
           : null,
       }));

@@ -7,7 +7,7 @@ import { assertRoomForDevice, offeredPlatforms, offeredTemplate } from '../../db
 import { deviceWorkflowId, managedDeviceWorkflowId } from '../../domain/ids';
 import type { DeviceState, IssuedDevice, Platform, SettingsStatus } from '../../domain/platform';
 import { codeRulesOf, DEFAULT_SETTINGS_TIMEOUT_MS } from '../../domain/timings';
-import { appleErrorText } from '../../platforms/apple/errors';
+import { homeOf } from '../../platforms';
 import type { ProvisioningLink } from '../../platforms/link';
 import { smsPhoneFor, traitsOf } from '../../platforms/traits';
 import { type DeviceInput, deviceLinkUpdate, removeDeviceUpdate } from '../../workflows/device/messages';
@@ -49,7 +49,7 @@ export function describe(device: Device): OwnedDevice {
     removedAt: device.removedAt?.toISOString(),
     unenrolledAt: device.unenrolledAt?.toISOString(),
     settings: device.settingsStatus
-      ? { status: device.settingsStatus, error: appleErrorText(device.settingsDetail) }
+      ? { status: device.settingsStatus, error: homeOf(device.platform).settingsErrorText?.(device.settingsDetail) }
       : undefined,
   };
 }
