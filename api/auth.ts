@@ -1,8 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { UniqueConstraintError } from 'sequelize';
 import type { Models, Organisation } from '../db/models';
-import type { Secrets } from '../lib/secrets';
-import { createApiTokens } from '../services/admin/api-tokens';
+import type { ApiTokens } from '../services/admin/api-tokens';
 import { HttpError } from '../services/errors';
 
 /** The bearer token of a request; absent or malformed is `401 unauthorized`. */
@@ -17,9 +16,8 @@ export type Principal =
   | { role: 'supervisor'; tokenId: number }
   | { role: 'manager'; tokenId: number; organisationId: number };
 
-export function createAuth(models: Models, secrets: Secrets) {
-  const tokens = createApiTokens({ models, secrets });
-
+/** Over the API tokens' service (services/admin/api-tokens.ts): what a token is looked up as, and issuing one. */
+export function createAuth(models: Models, tokens: ApiTokens) {
   /** The principal behind a token, or undefined for an unknown or revoked one. */
   const principalOf = async (token: string): Promise<Principal | undefined> => {
     const row = await models.ApiToken.findOne({ where: { tokenHash: tokens.hashOf(token), revokedAt: null } });

@@ -39,7 +39,7 @@ const jsonBodiesOnly: RequestHandler = (req, _res, next) => {
 /** The JSON API (`/api…`), what devices call (`/provision/<token>`), the codec endpoint and health. */
 export function apiRoutes(
   deps: ServiceDeps,
-  { registrations, owners, apple, provisioning: links, mdmEvents, settings }: Services,
+  { registrations, owners, apple, provisioning: links, mdmEvents, admin }: Services,
 ): Router {
   const router = Router();
   // One count per client address over every machine-facing route, so that probing one route does not reset another.
@@ -60,15 +60,15 @@ export function apiRoutes(
     res.json(openApi);
   });
 
-  const auth = createAuth(deps.models, deps.secrets);
+  const auth = createAuth(deps.models, admin.apiTokens);
   router.use(
     '/codec',
-    codecRoutes(deps.config.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
+    codecRoutes(deps.codec, async (token) => (await auth.principalOf(token))?.role === 'supervisor'),
   );
   router.use('/api/setup', setupRoutes(registrations, deps.config));
   router.use('/api', meRoutes(owners.accounts, owners.devices, deps.config));
   router.use('/api', provisioningRoutes(links, refusals));
-  router.use('/api', settingsRoutes(auth, settings));
+  router.use('/api', settingsRoutes(auth, admin.settings));
   router.use(mdmRoutes(apple, deps.config, refusals));
   return router;
 }

@@ -227,6 +227,28 @@ export interface Config {
   apple: AppleConfig;
 }
 
+/**
+ * The part of the configuration the API's services, routes and pages are built from (`ServiceDeps`, in
+ * services/context.ts): the whole Config fits it, so an API process hands over its own, and a test builds just this.
+ */
+export type ServiceConfig = Pick<
+  Config,
+  | 'publicUrl'
+  | 'timings'
+  | 'invitationTtlMs'
+  | 'owners'
+  | 'limits'
+  | 'trustProxy'
+  | 'registrationsPerMinute'
+  | 'scepRequestsPerMinute'
+  | 'machineRefusalsPerMinute'
+  | 'siteName'
+  | 'siteHelp'
+> & {
+  /** The task queue the workflows the services start run on. */
+  temporal: Pick<Config['temporal'], 'taskQueue'>;
+};
+
 /** Session rules for returning device owners. */
 export interface OwnerRules {
   /** A session ends after this long without a request, and in any case this long after sign-in. */

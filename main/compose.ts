@@ -15,6 +15,7 @@ import { createSecrets } from '../lib/secrets';
 import { openTemporal, type TemporalConnections } from '../lib/temporal';
 import { createWorker } from '../lib/worker';
 import { type AppleEnrolmentRuntime, openAppleEnrolment, servedApple } from '../platforms/apple/runtime';
+import { createApiTokens } from '../services/admin/api-tokens';
 import { firstSupervisorSetupLink, setupLinkExpired, setupLinkHandedOver } from '../services/admin/setup';
 import { createApp } from './app';
 
@@ -91,7 +92,8 @@ export async function startWorker({
 
 export async function startApi({ config, plaintextPayloads, logger, db, temporal, apple }: Base): Promise<Server> {
   const secrets = createSecrets(config.appSecret);
-  const generated = await createAuth(db.models, secrets).bootstrapSupervisor(config.supervisorToken);
+  const store = { models: db.models, secrets };
+  const generated = await createAuth(db.models, createApiTokens(store)).bootstrapSupervisor(config.supervisorToken);
   const handing = { dataDir: config.dataDir, logger };
   if (generated) {
     handOver(
@@ -104,7 +106,6 @@ export async function startApi({ config, plaintextPayloads, logger, db, temporal
       handing,
     );
   }
-  const store = { models: db.models, secrets };
   const setupLink = await firstSupervisorSetupLink(store, config.publicUrl, config.adminSetupLinkTtlMs);
   if (setupLink) handOver(setupLinkHandedOver(setupLink), handing);
   else if (await setupLinkExpired(store)) {
@@ -117,27 +118,14 @@ export async function startApi({ config, plaintextPayloads, logger, db, temporal
     secrets,
     logger,
     apple: servedApple(apple),
-    config: {
-      publicUrl: config.publicUrl,
-      taskQueue: config.temporal.taskQueue,
-      timings: config.timings,
-      invitationTtlMs: config.invitationTtlMs,
-      owners: config.owners,
-      limits: config.limits,
-      trustProxy: config.trustProxy,
-      registrationsPerMinute: config.registrationsPerMinute,
-      scepRequestsPerMinute: config.scepRequestsPerMinute,
-      machineRefusalsPerMinute: config.machineRefusalsPerMinute,
-      codec: {
-        keys: config.codecKeys,
-        plaintext: plaintextPayloads,
-        uiOrigin: config.temporalUiOrigin,
-        allowLocalUi: !config.temporal.address,
-      },
-      siteName: config.siteName,
-      siteHelp: config.siteHelp,
-      devOutbox: !config.smtpUrl && !config.twilio,
+    config,
+    codec: {
+      keys: config.codecKeys,
+      plaintext: plaintextPayloads,
+      uiOrigin: config.temporalUiOrigin,
+      allowLocalUi: !config.temporal.address,
     },
+    devOutbox: !config.smtpUrl && !config.twilio,
   });
   return new Promise((resolve) => {
     const server = app.listen(config.port, () => resolve(server));

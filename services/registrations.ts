@@ -124,7 +124,7 @@ export function createRegistrationService(
       );
       const { step } = await client.workflow.executeUpdateWithStart(registerUpdate, {
         args: [{ tokenHash: secrets.keyedHash('registration-token', token) }],
-        startWorkflowOperation: addressFlowStart<typeof registration>(config.taskQueue, 'registration', {
+        startWorkflowOperation: addressFlowStart<typeof registration>(config.temporal.taskQueue, 'registration', {
           workflowId,
           organisation: organisation.slug,
           email: input.email,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createAuth } from '../api/auth';
 import { loadConfig } from '../lib/config';
+import { createApiTokens } from '../services/admin/api-tokens';
 import { expectError, path, type Registered, register, sleep, uniqueEmail, verified } from './support/flow';
 import { codeIn } from './support/smtp';
 import { type ApiUnderTest, system, UI_ORIGIN } from './support/system';
@@ -127,9 +128,12 @@ describe('security hardening', () => {
 
   it('two API processes starting at once with the same SUPERVISOR_TOKEN both start', async () => {
     const token = `supervisor-${Date.now().toString(36)}-race-0123456789`;
-    const starts = [1, 2].map(() => createAuth(system().db.models, system().secrets).bootstrapSupervisor(token));
+    // Each as its own process builds it.
+    const { models } = system().db;
+    const authOfAnApi = () => createAuth(models, createApiTokens({ models, secrets: system().secrets }));
+    const starts = [1, 2].map(() => authOfAnApi().bootstrapSupervisor(token));
     expect(await Promise.all(starts)).to.deep.equal([undefined, undefined]);
-    expect((await createAuth(system().db.models, system().secrets).principalOf(token))?.role).to.equal('supervisor');
+    expect((await authOfAnApi().principalOf(token))?.role).to.equal('supervisor');
   });
 
   describe('sign-in limits', () => {

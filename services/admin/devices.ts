@@ -2,13 +2,10 @@ import { z } from 'zod';
 import type { Device, Organisation } from '../../db/models';
 import { PLATFORMS } from '../../domain/platform';
 import type { ProvisioningLink } from '../../platforms/link';
-import { createAttemptLimits } from '../attempts';
 import type { ServiceDeps } from '../context';
-import { createDeviceLimits } from '../device-limits';
 import { HttpError } from '../errors';
-import { createOwnerDevices, type DeviceOwner, describe, type OwnedDevice } from '../owners/devices';
-import { createProvisioning } from '../provisioning';
-import { createSettings } from './settings';
+import { type DeviceOwner, describe, type OwnedDevice, type OwnerDevices } from '../owners/devices';
+import type { Settings } from './settings';
 
 /** A device's states as the console filters by them: the record's, as `devices(organisation)` lists them. */
 export const DEVICE_STATES = ['link-issued', 'enrolled', 'link-expired', 'removed', 'unenrolled'] as const;
@@ -36,15 +33,10 @@ const notFound = () => new HttpError('device_not_found', 'This organisation has 
  * Both take the owner's own path (services/owners/devices.ts) for the device's owner, and name the operator in the
  * device's workflow: the new link's run has them as `requestedBy`, the removal as the `remove` update's `by`.
  */
-export function createDeviceAdmin(deps: ServiceDeps) {
-  const { models } = deps;
-  const settings = createSettings(deps);
-  const ownerDevices = createOwnerDevices(
-    deps,
-    createProvisioning(deps),
-    createDeviceLimits(deps, createAttemptLimits(deps.rateLimitStore)),
-  );
-
+export function createDeviceAdmin(
+  { models }: ServiceDeps,
+  { settings, ownerDevices }: { settings: Settings; ownerDevices: OwnerDevices },
+) {
   /** The organisation's device with the id, and its owner; another organisation's is not found. */
   const deviceIn = async (organisation: Organisation, id: string): Promise<{ device: Device; owner: DeviceOwner }> => {
     const device = await models.Device.findOne({ where: { id, organisationId: organisation.id } });

@@ -88,7 +88,7 @@ export function createInvitations({ client, models, secrets, config }: ServiceDe
       try {
         await client.workflow.start<typeof invitationWorkflow>('invitation', {
           workflowId: invitationWorkflowId(organisation, email),
-          taskQueue: config.taskQueue,
+          taskQueue: config.temporal.taskQueue,
           args: [{ organisation, email, invitedBy: by, ttlMs: config.invitationTtlMs }],
           typedSearchAttributes: searchAttributesOf(organisation, email),
         });
@@ -205,3 +205,5 @@ export function createInvitationAcceptance(
     },
   };
 }
+
+export type InvitationAcceptance = ReturnType<typeof createInvitationAcceptance>;

@@ -12,7 +12,7 @@ import { endRegistrationUpdate, STEPS, type Step, sendNewCodeUpdate } from '../.
 import type { ServiceDeps } from '../context';
 import { HttpError } from '../errors';
 import { opaqueParam } from '../schemas';
-import { createSettings } from './settings';
+import type { Settings } from './settings';
 import type { RegistrationFilters } from './settings-schemas';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -79,9 +79,7 @@ const text = (value: unknown) => (typeof value === 'string' ? value : '');
  * admin allowed to see the organisation), and the operators' two actions — a new code, ending it — as updates that
  * name who did them, so the history records it.
  */
-export function createRegistrationAdmin(deps: ServiceDeps) {
-  const { client, secrets } = deps;
-  const settings = createSettings(deps);
+export function createRegistrationAdmin({ client, secrets }: ServiceDeps, settings: Settings) {
   const converter = client.options.loadedDataConverter;
 
   /** The workflow behind a registration id, when it is a registration of this organisation; 404 otherwise. */

@@ -9,7 +9,7 @@ import { makeWebhookSecret, webhookSecretStatus } from '../../platforms/external
 import { keepWifiPasswords, shownManagement } from '../../platforms/settings';
 import type { ServiceDeps } from '../context';
 import { HttpError } from '../errors';
-import { createApiTokens } from './api-tokens';
+import type { ApiTokens } from './api-tokens';
 import {
   accountTemplateBody,
   type DeviceSetupBody,
@@ -158,9 +158,7 @@ function keepWifiPassword(template: DeviceTemplate, sent: unknown): unknown {
 /** A visibility-query string literal: the value quoted, its quotes and backslashes escaped. */
 const literal = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 
-export function createSettings({ client, models, secrets }: ServiceDeps) {
-  const apiTokens = createApiTokens({ models, secrets });
-
+export function createSettings({ client, models, secrets }: ServiceDeps, apiTokens: ApiTokens) {
   async function systemView(settings: SystemSettings | null) {
     const defaultOrganisation = settings?.defaultOrganisationId
       ? ((await models.Organisation.findByPk(settings.defaultOrganisationId))?.slug ?? null)

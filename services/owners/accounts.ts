@@ -142,7 +142,7 @@ export function createOwnerAccounts(
     async requestPasswordReset(input: { organisation?: string; email: string }): Promise<void> {
       const { organisation, workflowId } = await resetWorkflow(input);
       await client.workflow.executeUpdateWithStart(requestResetUpdate, {
-        startWorkflowOperation: addressFlowStart<typeof passwordReset>(config.taskQueue, 'passwordReset', {
+        startWorkflowOperation: addressFlowStart<typeof passwordReset>(config.temporal.taskQueue, 'passwordReset', {
           workflowId,
           organisation: organisation.slug,
           email: input.email,

@@ -88,7 +88,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
     const { slug } = owner.organisation;
     try {
       const answer = await client.workflow.executeUpdateWithStart(deviceLinkUpdate, {
-        startWorkflowOperation: flowStart<typeof deviceWorkflow>(config.taskQueue, 'device', {
+        startWorkflowOperation: flowStart<typeof deviceWorkflow>(config.temporal.taskQueue, 'device', {
           workflowId: deviceWorkflowId(device.id),
           args: [
             {
@@ -124,7 +124,7 @@ export function createOwnerDevices(deps: ServiceDeps, provisioning: Provisioning
       // Its managed run unenrols it; if an operator ended that run, a new one takes the device over to do so.
       await client.workflow.executeUpdateWithStart(removeDeviceUpdate, {
         args: [{ by }],
-        startWorkflowOperation: flowStart<typeof managedDeviceWorkflow>(config.taskQueue, 'managedDevice', {
+        startWorkflowOperation: flowStart<typeof managedDeviceWorkflow>(config.temporal.taskQueue, 'managedDevice', {
           workflowId: managedDeviceWorkflowId(id),
           args: [
             {

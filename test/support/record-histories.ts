@@ -7,11 +7,9 @@ import {
   managedDeviceWorkflowId,
   passwordResetWorkflowId,
 } from '../../domain/ids';
-import { createLogger } from '../../lib/logger';
 import { hashPassword } from '../../lib/secrets';
 import { newTotpSecret } from '../../lib/totp';
-import { createInvitations } from '../../services/admin/invitations';
-import type { ServiceDeps } from '../../services/context';
+import { createServices } from '../../services';
 import { endRegistrationUpdate, sendNewCodeUpdate } from '../../workflows/registration/messages';
 import { SimulatedAppleDevice } from './apple-device';
 import {
@@ -26,54 +24,13 @@ import {
 } from './flow';
 import { codeSmsTo, provePhone } from './phone';
 import { codeIn } from './smtp';
-import {
-  type ApiUnderTest,
-  CODEC_KEYS,
-  SITE_HELP,
-  SITE_NAME,
-  startSystem,
-  stopSystem,
-  system,
-  TASK_QUEUE,
-  TEST_LIMITS,
-  TEST_OWNER_RULES,
-  TEST_TIMINGS,
-  UI_ORIGIN,
-} from './system';
+import { type ApiUnderTest, startSystem, stopSystem, system } from './system';
 
 /** The device of the link checks in as its platform does (a Windows PC through its MDM); a refusal stops the run. */
 async function checkedIn(api: ApiUnderTest, linkToken: string) {
   const answer = await checkInDevice(api, linkToken);
   if (answer.status !== 200) throw new Error(`check-in refused: ${answer.status} ${answer.text}`);
   return answer;
-}
-
-/** The services' dependencies over the test system, as its `startApi` builds them: for services no route is used for. */
-function serviceDeps(): ServiceDeps {
-  const { db, temporal, secrets } = system();
-  return {
-    client: temporal.client,
-    models: db.models,
-    rateLimitStore: db.rateLimitStore,
-    secrets,
-    logger: createLogger('silent'),
-    config: {
-      publicUrl: 'http://app.test',
-      taskQueue: TASK_QUEUE,
-      timings: TEST_TIMINGS,
-      invitationTtlMs: 7 * 86_400_000,
-      owners: TEST_OWNER_RULES,
-      limits: TEST_LIMITS,
-      trustProxy: ['loopback'],
-      registrationsPerMinute: 100_000,
-      scepRequestsPerMinute: 100_000,
-      machineRefusalsPerMinute: 100_000,
-      codec: { keys: CODEC_KEYS, plaintext: 'refuse', uiOrigin: UI_ORIGIN, allowLocalUi: true },
-      siteName: SITE_NAME,
-      siteHelp: SITE_HELP,
-      devOutbox: false,
-    },
-  };
 }
 
 /**
@@ -242,7 +199,8 @@ async function main() {
     await save('registration-ended-by-operator', registrationHandle(endedByOperator).workflowId);
 
     // A manager's invitation sent again, then accepted with the newest link; another one withdrawn.
-    const invitations = createInvitations(serviceDeps());
+    // Accepted here without the pages' authenticator step: from the services an API of the test system is built with.
+    const { invitations } = createServices(system().serviceDeps()).admin;
     const invited = uniqueEmail('manager');
     await invitations.invite('replay', invited, operator.by);
     await mail.nth(invited, 1);

@@ -26,6 +26,7 @@ import { createApp } from '../../main/app';
 import { findAppleEngineBinaries, type RunningAppleEngines, startAppleEngines } from '../../platforms/apple/engines';
 import type { AppleEnrolmentService } from '../../platforms/apple/nanomdm';
 import { openProfileSigner } from '../../platforms/apple/profile-signing';
+import { createApiTokens } from '../../services/admin/api-tokens';
 import type { ServiceDeps } from '../../services/context';
 import { MailCatcher } from './smtp';
 import { TwilioFake } from './twilio-fake';
@@ -108,7 +109,7 @@ export const TEST_TIMINGS: FlowTimings = {
   settingsTimeoutMs: 60_000,
 };
 
-export const TEST_OWNER_RULES: OwnerRules = {
+const TEST_OWNER_RULES: OwnerRules = {
   sessionIdleMs: 10 * 60_000,
   sessionAbsoluteMs: 60 * 60_000,
   knownDeviceTtlMs: 30 * 86_400_000,
@@ -196,6 +197,33 @@ export class ApiUnderTest {
   }
 }
 
+/** What a test changes in an API it starts of its own (`startApi`): its config, its parts, where it listens. */
+interface ApiOverrides {
+  timings?: Partial<FlowTimings>;
+  /** How long an invitation to manage an organisation stays open (a week, as INVITATION_TTL's default). */
+  invitationTtlMs?: number;
+  owners?: Partial<OwnerRules>;
+  limits?: Partial<AttemptRules>;
+  trustProxy?: ServiceDeps['config']['trustProxy'];
+  publicUrl?: string;
+  /** The interface to listen on: loopback unless a test needs the API reachable by another address. */
+  host?: string;
+  registrationsPerMinute?: number;
+  scepRequestsPerMinute?: number;
+  machineRefusalsPerMinute?: number;
+  devOutbox?: boolean;
+  /** Where this API logs (silent by default); a test that reads the log passes its own. */
+  logger?: Logger;
+  /** A port chosen beforehand (the engines call it back); any free one otherwise. */
+  port?: number;
+  /** Apple enrolment as this API sees it: the test system's engines unless a test turns it off. */
+  apple?: AppleEnrolmentService | 'off';
+  /** Another Temporal client (one that reaches no server, say). */
+  client?: Client;
+  /** What the codec endpoint does with payloads without our encryption: refused, as in a new installation. */
+  plaintextPayloads?: PlaintextPayloads;
+}
+
 /**
  * The whole system on real parts, started once for the test run: a Temporal dev server from the project's CLI, a
  * SQLite file, a real SMTP server on loopback, the real Twilio client against its HTTP fake, a worker and the API.
@@ -254,7 +282,8 @@ export class TestSystem {
     this.workflowBundle = workflowBundle;
     this.workerRun = this.worker.run();
     await db.models.SystemSettings.create({ deviceSetupEnabled: true, defaultOrganisationId: null, platforms: {} });
-    await createAuth(db.models, this.secrets).bootstrapSupervisor(SUPERVISOR_TOKEN);
+    const tokens = createApiTokens({ models: db.models, secrets: this.secrets });
+    await createAuth(db.models, tokens).bootstrapSupervisor(SUPERVISOR_TOKEN);
     this.api = await this.startApi({ port: apiPort });
   }
 
@@ -264,34 +293,9 @@ export class TestSystem {
     return this.startApi({ ...overrides, port, publicUrl: `http://127.0.0.1:${port}` });
   }
 
-  async startApi(
-    overrides: {
-      timings?: Partial<FlowTimings>;
-      /** How long an invitation to manage an organisation stays open (a week, as INVITATION_TTL's default). */
-      invitationTtlMs?: number;
-      owners?: Partial<OwnerRules>;
-      limits?: Partial<AttemptRules>;
-      trustProxy?: ServiceDeps['config']['trustProxy'];
-      publicUrl?: string;
-      /** The interface to listen on: loopback unless a test needs the API reachable by another address. */
-      host?: string;
-      registrationsPerMinute?: number;
-      scepRequestsPerMinute?: number;
-      machineRefusalsPerMinute?: number;
-      devOutbox?: boolean;
-      /** Where this API logs (silent by default); a test that reads the log passes its own. */
-      logger?: Logger;
-      /** A port chosen beforehand (the engines call it back); any free one otherwise. */
-      port?: number;
-      /** Apple enrolment as this API sees it: the test system's engines unless a test turns it off. */
-      apple?: AppleEnrolmentService | 'off';
-      /** Another Temporal client (one that reaches no server, say). */
-      client?: Client;
-      /** What the codec endpoint does with payloads without our encryption: refused, as in a new installation. */
-      plaintextPayloads?: PlaintextPayloads;
-    } = {},
-  ): Promise<ApiUnderTest> {
-    const deps: ServiceDeps = {
+  /** The services' dependencies an API of the test system is built from: the test system's, with a test's overrides. */
+  serviceDeps(overrides: ApiOverrides = {}): ServiceDeps {
+    return {
       client: overrides.client ?? this.temporal.client,
       models: this.db.models,
       rateLimitStore: this.db.rateLimitStore,
@@ -300,7 +304,7 @@ export class TestSystem {
       apple: overrides.apple === 'off' ? undefined : (overrides.apple ?? this.apple),
       config: {
         publicUrl: overrides.publicUrl ?? 'http://app.test',
-        taskQueue: TASK_QUEUE,
+        temporal: { taskQueue: TASK_QUEUE },
         timings: { ...TEST_TIMINGS, ...overrides.timings },
         invitationTtlMs: overrides.invitationTtlMs ?? 7 * 86_400_000,
         owners: { ...TEST_OWNER_RULES, ...overrides.owners },
@@ -309,18 +313,22 @@ export class TestSystem {
         registrationsPerMinute: overrides.registrationsPerMinute ?? 100_000,
         scepRequestsPerMinute: overrides.scepRequestsPerMinute ?? 100_000,
         machineRefusalsPerMinute: overrides.machineRefusalsPerMinute ?? 100_000,
-        codec: {
-          keys: CODEC_KEYS,
-          plaintext: overrides.plaintextPayloads ?? 'refuse',
-          uiOrigin: UI_ORIGIN,
-          allowLocalUi: true,
-        },
         siteName: SITE_NAME,
         siteHelp: SITE_HELP,
-        // The test system delivers for real (SMTP, Twilio fake); an outbox page is asked for explicitly.
-        devOutbox: overrides.devOutbox ?? false,
       },
+      codec: {
+        keys: CODEC_KEYS,
+        plaintext: overrides.plaintextPayloads ?? 'refuse',
+        uiOrigin: UI_ORIGIN,
+        allowLocalUi: true,
+      },
+      // The test system delivers for real (SMTP, Twilio fake); an outbox page is asked for explicitly.
+      devOutbox: overrides.devOutbox ?? false,
     };
+  }
+
+  async startApi(overrides: ApiOverrides = {}): Promise<ApiUnderTest> {
+    const deps = this.serviceDeps(overrides);
     const server = await new Promise<Server>((resolve) => {
       const s = createApp(deps).listen(overrides.port ?? 0, overrides.host ?? '127.0.0.1', () => resolve(s));
     });

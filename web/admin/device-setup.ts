@@ -1,9 +1,8 @@
 import { type Request, type Response, Router } from 'express';
 import { ZodError } from 'zod';
 import { PLATFORMS, type Platform } from '../../domain/platform';
-import { createSettings, type Settings } from '../../services/admin/settings';
+import type { Settings } from '../../services/admin/settings';
 import { deviceSetupBody } from '../../services/admin/settings-schemas';
-import type { ServiceDeps } from '../../services/context';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
 import { type FormState, keptValues, refused } from '../views/form';
@@ -60,8 +59,7 @@ const setupValues = (setup: SetupView): Record<string, string> => ({
 
 const NOTICES = { saved: 'Your changes have been saved.' };
 
-export function deviceSetupPages(kit: AdminKit, deps: ServiceDeps): Router {
-  const settings = createSettings(deps);
+export function deviceSetupPages(kit: AdminKit, settings: Settings): Router {
   const { showSignedIn } = kit;
 
   /** The page with the organisation's settings, or the form as sent (refused, or with addresses tried). */

@@ -1,7 +1,6 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { createDeviceAdmin, deviceFilters } from '../../services/admin/devices';
-import type { ServiceDeps } from '../../services/context';
+import { type DeviceAdmin, deviceFilters } from '../../services/admin/devices';
 import { csrfToken } from '../csrf';
 import { answerForm } from '../page-kit';
 import type { FormState } from '../views/form';
@@ -21,8 +20,7 @@ const noFields = z.object({});
  * who): the list with filters by state and platform and a search by owner, each device's page, a new link for its
  * owner and removing it — the rules and the record of who did it are services/admin/devices.ts's.
  */
-export function devicePages(kit: AdminKit, deps: ServiceDeps): Router {
-  const devices = createDeviceAdmin(deps);
+export function devicePages(kit: AdminKit, devices: DeviceAdmin): Router {
   const { showSignedIn } = kit;
   const idOf = (req: Request) => String(req.params.id);
 

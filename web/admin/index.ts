@@ -1,4 +1,5 @@
 import { type Request, type Response, Router } from 'express';
+import type { AdminServices } from '../../services';
 import type { ServiceDeps } from '../../services/context';
 import { type ErrorAnswer, HttpError } from '../../services/errors';
 import { formParsing } from '../page-kit';
@@ -19,8 +20,8 @@ import { type AdminKit, adminKit, signInOf } from './shared';
  * TOTP code, sign-out, and the home page with the sections the admin's role may use. The rules are in
  * services/admin/admins.ts and services/admin/setup.ts; these pages are forms over them. Every form is CSRF-checked.
  */
-export function adminPages(deps: ServiceDeps, site: Site): Router {
-  const kit = adminKit(deps, site);
+export function adminPages(admin: AdminServices, deps: ServiceDeps, site: Site): Router {
+  const kit = adminKit(admin, deps, site);
   const { requireAdmin, requireOrganisationAccess } = kit;
   const setup = setupPages(kit);
   const session = sessionPages(kit);
@@ -46,11 +47,11 @@ export function adminPages(deps: ServiceDeps, site: Site): Router {
   router.use('/organisations/:organisation', requireOrganisationAccess());
 
   // The sections, each a module of its own (web/admin/<section>.ts):
-  router.use('/organisations/:organisation', registrationPages(deps, kit));
-  router.use('/organisations/:organisation', deviceSetupPages(kit, deps));
-  router.use('/organisations/:organisation', devicePages(kit, deps));
-  router.use(organisationPages(deps, kit));
-  router.use(supervisorPages(deps, kit));
+  router.use('/organisations/:organisation', registrationPages(admin.registrations, kit));
+  router.use('/organisations/:organisation', deviceSetupPages(kit, admin.settings));
+  router.use('/organisations/:organisation', devicePages(kit, admin.devices));
+  router.use(organisationPages(admin, kit));
+  router.use(supervisorPages(admin.settings, deps, kit));
 
   router.use((_req, _res, next) => next(new HttpError('not_found', 'There is nothing at this address.')));
   router.use(errorPages(deps.logger, problemOf(kit)));

@@ -1,8 +1,7 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
-import { createInvitationAcceptance, type Invitations } from '../../services/admin/invitations';
+import type { InvitationAcceptance, Invitations } from '../../services/admin/invitations';
 import { adminSetupForm, totpCodeForm } from '../../services/admin/schemas';
-import type { ServiceDeps } from '../../services/context';
 import { HttpError } from '../../services/errors';
 import { opaqueParam } from '../../services/schemas';
 import { csrfToken } from '../csrf';
@@ -34,12 +33,10 @@ const passwordFor = (email: string) => z.preprocess((body) => ({ ...(body as obj
  * accept (withdrawn, expired, accepted, or sent again since) says so as its page, whichever page it opens.
  */
 export function invitationPages(
-  deps: ServiceDeps,
   invitations: Invitations,
-  { admins, passwords, cookie, names, cookieIn, sessionIn, show, keepSession }: AdminKit,
+  acceptance: InvitationAcceptance,
+  { admins, cookie, names, cookieIn, sessionIn, show, keepSession }: AdminKit,
 ): Router {
-  const acceptance = createInvitationAcceptance(deps, { invitations, passwords, admins });
-
   const showChoose = (res: Response, link: Link, state?: FormState, status?: number) =>
     show(res, acceptPage({ ...link, csrf: csrfToken(res), state }), status);
 

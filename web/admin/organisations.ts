@@ -1,9 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import { createInvitations } from '../../services/admin/invitations';
-import { createSettings } from '../../services/admin/settings';
+import type { AdminServices } from '../../services';
 import { idParam, organisationBody } from '../../services/admin/settings-schemas';
-import type { ServiceDeps } from '../../services/context';
 import { HttpError } from '../../services/errors';
 import { emailForm } from '../../services/schemas';
 import { csrfToken } from '../csrf';
@@ -30,10 +28,11 @@ const invitationForm = z.strictObject({ invitation: emailForm.shape.email });
  * (its manager may read it) with its managers and invitations, and what a supervisor changes there — inviting,
  * sending again, withdrawing, revoking — each naming the supervisor who did it. The invited manager's link is here too.
  */
-export function organisationPages(deps: ServiceDeps, kit: AdminKit): Router {
+export function organisationPages(
+  { settings, invitations, invitationAcceptance }: AdminServices,
+  kit: AdminKit,
+): Router {
   const { admins, showSignedIn, requireAdmin } = kit;
-  const settings = createSettings(deps);
-  const invitations = createInvitations(deps);
   const bySupervisor = requireAdmin('supervisor');
 
   const showList = async (req: Request, res: Response, state?: FormState, status?: number) => {
@@ -127,6 +126,6 @@ export function organisationPages(deps: ServiceDeps, kit: AdminKit): Router {
     res.redirect(303, afterwards(res, 'revoked'));
   });
 
-  router.use(invitationPages(deps, invitations, kit));
+  router.use(invitationPages(invitations, invitationAcceptance, kit));
   return router;
 }

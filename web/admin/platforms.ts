@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { enginesStatus, profileSigningStatus } from '../../platforms/apple/engines-status';
-import { createSettings, type Settings } from '../../services/admin/settings';
+import type { Settings } from '../../services/admin/settings';
 import { type SystemSettingsBody, systemSettingsBody } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
 import { csrfToken } from '../csrf';
@@ -44,9 +44,7 @@ const formOf = (settings: Awaited<ReturnType<Settings['systemSettings']>>): Form
  * Android's SMS code, saved through services/admin/settings.ts as the settings API saves them, and whether the enrolment
  * engines answer — and the API tokens (web/admin/tokens.ts). web/admin/index.ts lets only supervisors in.
  */
-export function supervisorPages(deps: ServiceDeps, kit: AdminKit): Router {
-  const settings = createSettings(deps);
-
+export function supervisorPages(settings: Settings, deps: ServiceDeps, kit: AdminKit): Router {
   const show = async (req: Request, res: Response, state?: FormState, status?: number) => {
     const [form, organisations, engines] = await Promise.all([
       state ?? settings.systemSettings().then(formOf),
@@ -74,6 +72,6 @@ export function supervisorPages(deps: ServiceDeps, kit: AdminKit): Router {
       },
     }),
   );
-  router.use('/tokens', tokenPages(deps, kit));
+  router.use('/tokens', tokenPages(settings, deps, kit));
   return router;
 }

@@ -1,7 +1,6 @@
 import { type Request, type Response, Router } from 'express';
-import { createRegistrationAdmin, type RegistrationAdmin } from '../../services/admin/registrations';
+import type { RegistrationAdmin } from '../../services/admin/registrations';
 import { registrationFilters } from '../../services/admin/settings-schemas';
-import type { ServiceDeps } from '../../services/context';
 import { csrfToken } from '../csrf';
 import { refusalOf } from '../page-kit';
 import { refusalMessage } from '../problems';
@@ -27,8 +26,7 @@ const filtersIn = ({ query }: Request) => {
  * workflow history, and the operators' actions on it — a new code, ending it — each naming the admin who did it. The
  * rules are services/admin/registrations.ts's and the registration workflow's.
  */
-export function registrationPages(deps: ServiceDeps, kit: AdminKit): Router {
-  const registrations: RegistrationAdmin = createRegistrationAdmin(deps);
+export function registrationPages(registrations: RegistrationAdmin, kit: AdminKit): Router {
   const { showSignedIn } = kit;
 
   async function showList(req: Request, res: Response) {

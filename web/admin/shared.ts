@@ -1,12 +1,10 @@
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Organisation } from '../../db/models';
-import { createAdminAccounts, type SignedInAdmin } from '../../services/admin/admins';
-import { createAdminSetup } from '../../services/admin/setup';
-import { createAttemptLimits } from '../../services/attempts';
+import type { AdminServices } from '../../services';
+import type { SignedInAdmin } from '../../services/admin/admins';
 import type { ServiceDeps } from '../../services/context';
 import { describeError, HttpError } from '../../services/errors';
 import type { SignedIn } from '../../services/owners/accounts';
-import { createPasswordWork } from '../../services/password-work';
 import { opaqueParam } from '../../services/schemas';
 import { cookieName, csrfCookieOptions } from '../cookies';
 import { csrfToken } from '../csrf';
@@ -52,14 +50,7 @@ export const managedOrganisation = (res: Response): Organisation => res.locals.o
  * waiting for its code; the first supervisor's choices waiting for theirs), the site's frame, and the guards of the
  * signed-in pages.
  */
-export function adminKit(deps: ServiceDeps, site: Site) {
-  const { config } = deps;
-  // Built here, not in services/index.ts: only these pages use them. The attempt counters are the database's, shared
-  // with every process; hashing gets a bounded queue of its own, which admin sign-ins, few as they are, barely use.
-  const passwords = createPasswordWork(config.limits.hashingQueue);
-  const admins = createAdminAccounts(deps, { attempts: createAttemptLimits(deps.rateLimitStore), passwords });
-  const setup = createAdminSetup(deps, { passwords, admins });
-
+export function adminKit({ accounts: admins, setup }: AdminServices, { config }: ServiceDeps, site: Site) {
   const cookie = adminCookieOptions(config.publicUrl);
   // Over https the very cookie the owner's pages use (`__Host-csrf-id`, for the whole host); over http one for /admin.
   const csrfCookie = { ...csrfCookieOptions(config), path: cookie.path };
@@ -145,7 +136,6 @@ export function adminKit(deps: ServiceDeps, site: Site) {
 
   return {
     admins,
-    passwords,
     setup,
     cookie,
     csrfCookie,

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Organisation } from '../../db/models';
-import { createSettings } from '../../services/admin/settings';
+import type { Settings } from '../../services/admin/settings';
 import { idParam, managerBody } from '../../services/admin/settings-schemas';
 import type { ServiceDeps } from '../../services/context';
 import { describeError, HttpError } from '../../services/errors';
@@ -27,9 +27,7 @@ const newTokenForm = z.strictObject({
  * API tokens (supervisors only, by web/admin/index.ts): every token, a new manager token for an organisation, and
  * revoking one, through services/admin/settings.ts as the settings API does them.
  */
-export function tokenPages(deps: ServiceDeps, { admins, showSignedIn }: AdminKit): Router {
-  const settings = createSettings(deps);
-
+export function tokenPages(settings: Settings, deps: ServiceDeps, { admins, showSignedIn }: AdminKit): Router {
   const showList = async (req: Request, res: Response, state?: FormState, status?: number) => {
     const [tokens, organisations] = await Promise.all([settings.apiTokens(), settings.organisations()]);
     const notice = noticeIn(req, NOTICES);
