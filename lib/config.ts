@@ -229,25 +229,35 @@ export interface Config {
 
 /**
  * The part of the configuration the API's services, routes and pages are built from (`ServiceDeps`, in
- * services/context.ts): the whole Config fits it, so an API process hands over its own, and a test builds just this.
+ * services/context.ts): an API process picks it from its own (`serviceConfigOf`), and a test builds just this.
  */
-export type ServiceConfig = Pick<
-  Config,
-  | 'publicUrl'
-  | 'timings'
-  | 'invitationTtlMs'
-  | 'owners'
-  | 'limits'
-  | 'trustProxy'
-  | 'registrationsPerMinute'
-  | 'scepRequestsPerMinute'
-  | 'machineRefusalsPerMinute'
-  | 'siteName'
-  | 'siteHelp'
-> & {
+const SERVICE_FIELDS = [
+  'publicUrl',
+  'timings',
+  'invitationTtlMs',
+  'owners',
+  'limits',
+  'trustProxy',
+  'registrationsPerMinute',
+  'scepRequestsPerMinute',
+  'machineRefusalsPerMinute',
+  'siteName',
+  'siteHelp',
+] as const satisfies ReadonlyArray<keyof Config>;
+
+export type ServiceConfig = Pick<Config, (typeof SERVICE_FIELDS)[number]> & {
   /** The task queue the workflows the services start run on. */
   temporal: Pick<Config['temporal'], 'taskQueue'>;
 };
+
+/** The part of the config the services are built from, and only it: no secret of the config travels with them. */
+export function serviceConfigOf(config: Config): ServiceConfig {
+  const picked = Object.fromEntries(SERVICE_FIELDS.map((field) => [field, config[field]]));
+  return {
+    ...(picked as Pick<Config, (typeof SERVICE_FIELDS)[number]>),
+    temporal: { taskQueue: config.temporal.taskQueue },
+  };
+}
 
 /** Session rules for returning device owners. */
 export interface OwnerRules {

@@ -8,7 +8,7 @@ import { createAuth } from '../api/auth';
 import { type Database, openDatabase } from '../db';
 import { DEMO_ORGANISATION, seedDemoIfEmpty } from '../db/seed';
 import { encryptingDataConverter, type PlaintextPayloads } from '../lib/codec';
-import { type Config, loadConfig } from '../lib/config';
+import { type Config, loadConfig, serviceConfigOf } from '../lib/config';
 import { handOver } from '../lib/handover';
 import { createLogger, temporalLogger } from '../lib/logger';
 import { createSecrets } from '../lib/secrets';
@@ -118,7 +118,7 @@ export async function startApi({ config, plaintextPayloads, logger, db, temporal
     secrets,
     logger,
     apple: servedApple(apple),
-    config,
+    config: serviceConfigOf(config),
     codec: {
       keys: config.codecKeys,
       plaintext: plaintextPayloads,
