@@ -7,7 +7,7 @@ import { expect } from 'chai';
  * services/ knows neither front end; main/ composes them. A file that breaks this fails here, naming the import.
  */
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const FORBIDDEN: Record<string, string[]> = {
   api: ['web', 'main'],
   web: ['api', 'main'],
