@@ -16,7 +16,7 @@ import {
   smsStateQuery,
 } from '../../workflows/device/messages';
 import type { device as deviceWorkflow } from '../../workflows/device/workflow';
-import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedWorker } from './support/workflows';
+import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
 
 /** workflows/device: one device's link on its own (as a signed-in owner's new device), with every activity stubbed. */
 
@@ -57,7 +57,7 @@ function withDeviceRun(
   test: (run: DeviceRun) => Promise<void>,
   overrides: Partial<Activities> = {},
 ) {
-  return withStubbedWorker({ ...stubs(), ...overrides }, async (lane) => {
+  return withStubbedActivities({ ...stubs(), ...overrides }, async (lane) => {
     const email = uniqueAddress('device');
     const start = flowStart<typeof deviceWorkflow>(lane.taskQueue, 'device', {
       workflowId: deviceWorkflowId(input.device.id),

@@ -11,7 +11,7 @@ import {
 } from '../../workflows/invitation/messages';
 import type { invitation } from '../../workflows/invitation/workflow';
 import { eventually } from '../support/eventually';
-import { argsOf, type Lane, refusalOf, uniqueAddress, withStubbedWorker } from './support/workflows';
+import { argsOf, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
 
 /** workflows/invitation: a manager's invitation on its own, with every activity stubbed. */
 
@@ -30,7 +30,7 @@ function withInvitation(
     run: Lane & { email: string; handle: WorkflowHandleWithFirstExecutionRunId<typeof invitation> },
   ) => Promise<void>,
 ) {
-  return withStubbedWorker(stubs(), async (lane) => {
+  return withStubbedActivities(stubs(), async (lane) => {
     const email = uniqueAddress('manager');
     const handle = await lane.client.workflow.start<typeof invitation>('invitation', {
       taskQueue: lane.taskQueue,

@@ -7,7 +7,7 @@ import { deviceStateQuery, removeDeviceUpdate } from '../../workflows/device/mes
 import { checkOutUpdate, settingsResultSignal } from '../../workflows/managed-device/messages';
 import type { managedDevice } from '../../workflows/managed-device/workflow';
 import { sleep } from '../support/eventually';
-import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedWorker } from './support/workflows';
+import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
 
 /** workflows/managed-device: an Apple device's life under management on its own, with every activity stubbed. */
 
@@ -29,7 +29,7 @@ function withManagedDevice(
     },
   ) => Promise<void>,
 ) {
-  return withStubbedWorker(stubs(), async (lane) => {
+  return withStubbedActivities(stubs(), async (lane) => {
     const enrolment = { deviceId: randomUUID(), linkNumber: 1 };
     const handle = await lane.client.workflow.start<typeof managedDevice>('managedDevice', {
       taskQueue: lane.taskQueue,

@@ -5,7 +5,7 @@ import { passwordResetWorkflowId } from '../../domain/ids';
 import type { FlowTimings } from '../../domain/timings';
 import { confirmResetUpdate, requestResetUpdate, resetRefusalQuery } from '../../workflows/password-reset/messages';
 import type { passwordReset } from '../../workflows/password-reset/workflow';
-import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedWorker } from './support/workflows';
+import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
 
 /** workflows/password-reset: a forgotten password on its own, with every activity stubbed. */
 
@@ -30,7 +30,7 @@ function withReset(
     sendResetCode: async ({ codeNumber }) => ({ codeHash: account ? `reset-${codeNumber}` : null }),
     setPassword: async () => undefined,
   };
-  return withStubbedWorker(stubs, async (lane) => {
+  return withStubbedActivities(stubs, async (lane) => {
     const email = uniqueAddress('reset');
     const handle = await lane.client.workflow.start<typeof passwordReset>('passwordReset', {
       taskQueue: lane.taskQueue,

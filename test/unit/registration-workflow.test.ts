@@ -7,16 +7,18 @@ import type { FlowTimings } from '../../domain/timings';
 import { checkInUpdate, deviceStateQuery } from '../../workflows/device/messages';
 import {
   chooseDeviceUpdate,
+  endRegistrationUpdate,
   profileUpdate,
   registerUpdate,
   resendUpdate,
+  sendNewCodeUpdate,
   statusQuery,
   verifyByLinkUpdate,
   verifyUpdate,
 } from '../../workflows/registration/messages';
 import type { registration } from '../../workflows/registration/workflow';
 import { eventually, sleep } from '../support/eventually';
-import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedWorker } from './support/workflows';
+import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
 
 /** workflows/registration: its steps, timers and refusals, on its own, with every activity stubbed. */
 
@@ -45,14 +47,14 @@ const stubs = (): Partial<Activities> => ({
   sendLinkReminder: async () => undefined,
 });
 
-/** A registration of a new address started with these timings, on a worker of its own. */
+/** A registration of a new address, started with these timings over the stubs above. */
 function withRegistration(
   timings: Partial<FlowTimings>,
   test: (
     run: Lane & { email: string; handle: WorkflowHandleWithFirstExecutionRunId<typeof registration> },
   ) => Promise<void>,
 ) {
-  return withStubbedWorker(stubs(), async (lane) => {
+  return withStubbedActivities(stubs(), async (lane) => {
     const email = uniqueAddress('registration');
     const handle = await lane.client.workflow.start<typeof registration>('registration', {
       taskQueue: lane.taskQueue,
@@ -199,7 +201,37 @@ describe('the registration workflow', () => {
       });
     }));
 
-  it('expires when left alone, and refuses a new browser then', () =>
+  it("takes an operator's new code without the wait, and an operator's end while a link is out kills the link", () =>
+    withRegistration({}, async ({ handle, calls, client }) => {
+      const operator = { by: 'supervisor@example.com' };
+      await handle.executeUpdate(registerUpdate, { args: [BROWSER] });
+      expect(await handle.executeUpdate(sendNewCodeUpdate, { args: [operator] })).to.deep.equal({
+        step: 'verify-email',
+      });
+      await called(calls, 'sendVerificationCode', 2);
+      await handle.executeUpdate(verifyUpdate, { args: [{ ...BROWSER, codeHash: 'code-2' }] });
+      expect(await refusalOf(handle.executeUpdate(sendNewCodeUpdate, { args: [operator] }))).to.include({
+        code: 'wrong_step',
+      });
+      await handle.executeUpdate(profileUpdate, { args: [{ ...BROWSER, ...PROFILE }] });
+      const { device } = await handle.executeUpdate(chooseDeviceUpdate, {
+        args: [{ ...BROWSER, platform: 'windows' }],
+      });
+
+      expect(await handle.executeUpdate(endRegistrationUpdate, { args: [operator] })).to.deep.equal({
+        step: 'expired',
+      });
+      expect(argsOf(calls, 'expireLink')).to.deep.equal([{ deviceId: device.id, linkNumber: 1 }]);
+      expect(await handle.result()).to.deep.equal({ step: 'expired' });
+      // The device's run, a child, ends with the registration.
+      const child = await eventually(
+        () => client.workflow.getHandle(deviceWorkflowId(device.id)).describe(),
+        ({ status }) => status.name !== 'RUNNING',
+      );
+      expect(child.status.name).to.equal('TERMINATED');
+    }));
+
+  it('expires when left alone, its step searchable as expired', () =>
     withRegistration({ registrationTtlMs: 1_200 }, async ({ handle }) => {
       const started = Date.now();
       await handle.executeUpdate(registerUpdate, { args: [BROWSER] });

@@ -124,7 +124,10 @@ export async function stopWorkflowLane(): Promise<void> {
  * one boundary, so this is all of their world. Whatever the test left running is terminated after it, so no run of
  * one test calls activities during the next.
  */
-export async function withStubbedWorker<T>(stubs: Partial<Activities>, test: (lane: Lane) => Promise<T>): Promise<T> {
+export async function withStubbedActivities<T>(
+  stubs: Partial<Activities>,
+  test: (lane: Lane) => Promise<T>,
+): Promise<T> {
   const { env, taskQueue } = await workflowLane();
   const calls: Call[] = [];
   current = { stubs, calls };
