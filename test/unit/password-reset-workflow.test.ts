@@ -2,22 +2,21 @@ import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { expect } from 'chai';
 import type { Activities } from '../../activities';
 import { passwordResetWorkflowId } from '../../domain/ids';
-import type { FlowTimings } from '../../domain/timings';
 import { confirmResetUpdate, requestResetUpdate, resetRefusalQuery } from '../../workflows/password-reset/messages';
 import type { passwordReset } from '../../workflows/password-reset/workflow';
-import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
+import {
+  argsOf,
+  called,
+  type Lane,
+  refusalOf,
+  TIMINGS,
+  uniqueAddress,
+  withStubbedActivities,
+} from './support/workflows';
 
 /** workflows/password-reset: a forgotten password on its own, with every activity stubbed. */
 
 const ORG = 'unit-co';
-const TIMINGS: FlowTimings = {
-  registrationTtlMs: 60_000,
-  codeTtlMs: 60_000,
-  linkTtlMs: 60_000,
-  resendIntervalMs: 60_000,
-  maxCodeAttempts: 3,
-  maxResends: 2,
-};
 
 /** The reset of an address with an account (its n-th code's hash is `reset-<n>`), or without one (no code at all). */
 function withReset(

@@ -18,21 +18,19 @@ import {
 } from '../../workflows/registration/messages';
 import type { registration } from '../../workflows/registration/workflow';
 import { eventually, sleep } from '../support/eventually';
-import { argsOf, called, type Lane, refusalOf, uniqueAddress, withStubbedActivities } from './support/workflows';
+import {
+  argsOf,
+  called,
+  type Lane,
+  refusalOf,
+  TIMINGS,
+  uniqueAddress,
+  withStubbedActivities,
+} from './support/workflows';
 
 /** workflows/registration: its steps, timers and refusals, on its own, with every activity stubbed. */
 
 const ORG = 'unit-co';
-const TIMINGS: FlowTimings = {
-  registrationTtlMs: 60_000,
-  codeTtlMs: 60_000,
-  linkTtlMs: 60_000,
-  resendIntervalMs: 60_000,
-  maxCodeAttempts: 3,
-  maxResends: 2,
-  linkReminderMs: 20_000,
-  settingsTimeoutMs: 60_000,
-};
 const BROWSER = { tokenHash: 'browser-token-hash' };
 const PROFILE = { firstName: 'Ada', lastName: 'Lovelace', passwordHash: 'argon2-hash' };
 

@@ -7,6 +7,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { expect } from 'chai';
 import type { Activities } from '../../../activities';
 import { SEARCH_ATTRIBUTES } from '../../../domain/search-attributes';
+import type { FlowTimings } from '../../../domain/timings';
 import { temporalCliPath } from '../../../lib/temporal';
 import { bundleWorkflows } from '../../../lib/worker';
 import { eventually } from '../../support/eventually';
@@ -17,6 +18,18 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundled ??= bundleWorkflows();
   return bundled;
 }
+
+/** Timings under which nothing expires during a test, and codes are few: each test shortens what it watches. */
+export const TIMINGS: FlowTimings = {
+  registrationTtlMs: 60_000,
+  codeTtlMs: 60_000,
+  linkTtlMs: 60_000,
+  resendIntervalMs: 60_000,
+  maxCodeAttempts: 3,
+  maxResends: 2,
+  linkReminderMs: 20_000,
+  settingsTimeoutMs: 60_000,
+};
 
 /** An activity called by the workflow under test: its name and arguments, in the order called. */
 export interface Call {
