@@ -101,18 +101,28 @@ describe('the device workflow', () => {
 
   it('renews the record for a new link, and is checked in once: a second check-in is refused', () => {
     const device = { ...issued('windows', 60_000), linkNumber: 2 };
-    return withDeviceRun({ device, record: { kind: 'relink' } }, async ({ email, handle, calls, linked }) => {
-      expect(await linked).to.deep.equal({ device, deviceName: 'Old phone' });
-      expect(argsOf(calls, 'renewLink')).to.deep.equal([{ organisation: ORG, device }]);
-      expect(await handle.executeUpdate(checkInUpdate, { args: [{}] })).to.deep.equal({ state: 'enrolled' });
-      expect(await refusalOf(handle.executeUpdate(checkInUpdate, { args: [{}] }))).to.include({ code: 'link_used' });
-      expect(await handle.result()).to.deep.equal({ state: 'enrolled' });
-      expect(argsOf(calls, 'markEnrolled')).to.deep.equal([{ deviceId: device.id, linkNumber: 2 }]);
-      expect(argsOf(calls, 'sendEnrolledMail')).to.deep.equal([
-        { email, deviceId: device.id, deviceName: 'Old phone' },
-      ]);
-      expect(argsOf(calls, 'installSettings'), 'no MDM for Windows here').to.deep.equal([]);
+    // The enrolment mail waits for the test, so the run is still open for the second check-in.
+    let mailed = () => {};
+    const mailing = new Promise<void>((resolve) => {
+      mailed = resolve;
     });
+    return withDeviceRun(
+      { device, record: { kind: 'relink' } },
+      async ({ email, handle, calls, linked }) => {
+        expect(await linked).to.deep.equal({ device, deviceName: 'Old phone' });
+        expect(argsOf(calls, 'renewLink')).to.deep.equal([{ organisation: ORG, device }]);
+        expect(await handle.executeUpdate(checkInUpdate, { args: [{}] })).to.deep.equal({ state: 'enrolled' });
+        expect(await refusalOf(handle.executeUpdate(checkInUpdate, { args: [{}] }))).to.include({ code: 'link_used' });
+        mailed();
+        expect(await handle.result()).to.deep.equal({ state: 'enrolled' });
+        expect(argsOf(calls, 'markEnrolled')).to.deep.equal([{ deviceId: device.id, linkNumber: 2 }]);
+        expect(argsOf(calls, 'sendEnrolledMail')).to.deep.equal([
+          { email, deviceId: device.id, deviceName: 'Old phone' },
+        ]);
+        expect(argsOf(calls, 'installSettings'), 'no MDM for Windows here').to.deep.equal([]);
+      },
+      { sendEnrolledMail: () => mailing },
+    );
   });
 
   it('refuses the link when its record cannot be made, and ends', () =>
