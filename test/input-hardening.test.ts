@@ -1,10 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { expect } from 'chai';
-import type { ZodError } from 'zod';
 import { passwordWeakness } from '../domain/password-strength';
 import { hashPassword } from '../lib/secrets';
-import { passwordResetStrength, profileForm } from '../services/schemas';
-import { refused } from '../web/views/form';
 import { expectError, path, uniqueEmail, verified, withDevice } from './support/flow';
 import { expectSpec } from './support/openapi';
 import { SUPERVISOR_TOKEN, system } from './support/system';
@@ -104,18 +101,6 @@ describe('input hardening', () => {
       });
       expectError(answer, 400, 'invalid_request');
       expect(answer.body.error.message).to.match(/^password: too easy to guess\. .*personal/);
-    });
-
-    it('are refused beside the password field of the web forms, with the same messages', () => {
-      const messageOf = (result: { error?: ZodError }) => refused({}, result.error as ZodError).errors.password;
-      const profile = { firstName: 'Ada', lastName: 'Lovelace', phone: '' };
-      expect(messageOf(profileForm.safeParse({ ...profile, password: 'short' }))).to.equal('At least 12 characters.');
-      expect(messageOf(profileForm.safeParse({ ...profile, password: 'password1234' }))).to.match(
-        /^Too easy to guess\. /,
-      );
-      const reset = { email: uniqueEmail(), code: '123456', password: 'qwertyuiop12' };
-      expect(messageOf(passwordResetStrength.safeParse(reset))).to.match(/^Too easy to guess\. /);
-      expect(profileForm.safeParse({ ...profile, password: STRONG }).success).to.equal(true);
     });
 
     it('leave existing shorter passwords working: signing in only bounds the password', async () => {

@@ -8,7 +8,6 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { expect } from 'chai';
 import { EncryptionCodec, encryptingDataConverter } from '../lib/codec';
-import { ConfigurationError, loadConfig } from '../lib/config';
 import { freeLoopbackPort } from '../lib/loopback';
 import { createWorker } from '../lib/worker';
 import { eventually } from './support/eventually';
@@ -205,16 +204,6 @@ describe('payloads without our encryption', () => {
         'refuse',
         'accept',
       ]);
-    });
-
-    it('gives way to TEMPORAL_PLAINTEXT_PAYLOADS, which takes refuse or accept only', () => {
-      const env = { DATA_DIR: dir, APPLE_ENROLMENT: 'off' };
-      expect(loadConfig(env).plaintextPayloads).to.equal(undefined);
-      expect(loadConfig({ ...env, TEMPORAL_PLAINTEXT_PAYLOADS: 'accept' }).plaintextPayloads).to.equal('accept');
-      expect(() => loadConfig({ ...env, TEMPORAL_PLAINTEXT_PAYLOADS: 'yes' }))
-        .to.throw(ConfigurationError)
-        .with.property('message')
-        .that.includes('TEMPORAL_PLAINTEXT_PAYLOADS');
     });
   });
 });

@@ -35,7 +35,7 @@ async function checkedIn(api: ApiUnderTest, linkToken: string) {
 
 /**
  * `npm run record-histories`: runs real registrations on the real system and saves their histories under
- * test/histories/, which the replay test runs through the current workflow code on every `npm test`.
+ * test/histories/, which the replay test (test/unit/replay.test.ts) runs through the current workflow code on every `npm test`.
  */
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -15,7 +15,7 @@ import { type Database, openDatabase } from '../../db';
 import type { PlatformSettings } from '../../db/models';
 import type { Platform } from '../../domain/platform';
 import type { FlowTimings } from '../../domain/timings';
-import { encryptingDataConverter, type PlaintextPayloads, parseCodecKeys } from '../../lib/codec';
+import { encryptingDataConverter, type PlaintextPayloads } from '../../lib/codec';
 import type { AttemptRules, OwnerRules } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
 import { freeLoopbackPort } from '../../lib/loopback';
@@ -28,6 +28,7 @@ import type { AppleEnrolmentService } from '../../platforms/apple/nanomdm';
 import { openProfileSigner } from '../../platforms/apple/profile-signing';
 import { createApiTokens } from '../../services/admin/api-tokens';
 import type { ServiceDeps } from '../../services/context';
+import { CODEC_KEYS } from './codec-keys';
 import { MailCatcher } from './smtp';
 import { TwilioFake } from './twilio-fake';
 
@@ -89,7 +90,7 @@ export const TEST_DPC = {
   signatureChecksum: '8SOror1Y2GhAohwqREHtIzEBxHMvAsVBkzDJzhWvJ64',
 };
 
-export const CODEC_KEYS = parseCodecKeys(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
+export { CODEC_KEYS };
 export const SUPERVISOR_TOKEN = 'supervisor-token-for-tests-only';
 /** The test system's APP_SECRET, for the product's own processes that share its database. */
 export const APP_SECRET_TEXT = 'test-secret-test-secret-test-secret!';

@@ -7,9 +7,9 @@ import {
   installProfileCommand,
   removeProfileCommand,
   settingsProfile,
-} from '../platforms/apple/profiles';
-import { type AppleManagement, appleManagement, redactAppleManagement } from '../platforms/apple/settings';
-import { checkCommand, checkPayload, checkProfile } from './support/apple-schema';
+} from '../../platforms/apple/profiles';
+import { type AppleManagement, appleManagement, redactAppleManagement } from '../../platforms/apple/settings';
+import { checkCommand, checkPayload, checkProfile } from '../support/apple-schema';
 
 /** The profiles and commands of platforms/apple/profiles.ts, held against Apple's published schema (vendored YAML). */
 

@@ -10,8 +10,8 @@ import {
   personalEnrolmentLink,
   provisioningQrPayload,
   redactAndroidManagement,
-} from '../platforms/android/settings';
-import { decodeQrPng } from './support/qr';
+} from '../../platforms/android/settings';
+import { decodeQrPng } from '../support/qr';
 
 /** platforms/android/settings.ts: the Android device template, the set-up wizard's QR code, the DPC's app link and its check-in. */
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { PLATFORMS } from '../domain/platform';
+import { PLATFORMS } from '../../domain/platform';
 
 /**
  * The layers, as folders: api/ (JSON) and web/ (pages) are siblings over services/ and never import each other;
@@ -11,7 +11,7 @@ import { PLATFORMS } from '../domain/platform';
  * naming the import.
  */
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const CODE = ['api', 'web', 'services', 'platforms', 'workflows', 'activities', 'db', 'lib', 'domain', 'main'];
 const FORBIDDEN: Record<string, string[]> = {
   api: ['web', 'main'],
