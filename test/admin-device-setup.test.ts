@@ -55,6 +55,10 @@ describe('an organisation’s device setup and templates in the admin console, i
     // Nothing set up yet: no templates, self-service off, no MDM.
     orgId = (await models().Organisation.create({ slug: ORG, name: `Org ${ORG}` })).id;
     await system().createOrganisation(OTHER, { platforms: ['ios'] });
+  });
+  // A manager of its own per test: one admin signed in test after test would wait out the authenticator's 30-second
+  // steps (the server takes each step's code once, and only one step either side of its own).
+  beforeEach(async () => {
     manager = await makeAdmin({ manages: ORG });
   });
   after(async () => {

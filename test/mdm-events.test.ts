@@ -350,8 +350,7 @@ describe('external MDMs report back (POST /api/mdm/events)', () => {
         limited.call(method, route, { raw, headers: { 'x-forwarded-for': from } });
 
       // An MDM that speaks correctly is never slowed: more accepted events than the limit, all at once.
-      const links = [];
-      for (let i = 0; i < 5; i++) links.push((await windowsLink()).linkToken);
+      const links = await Promise.all(Array.from({ length: 5 }, async () => (await windowsLink()).linkToken));
       const accepted = await Promise.all(links.map((link) => report(link, mdm)));
       expect(accepted.map((answer) => answer.status)).to.deep.equal([200, 200, 200, 200, 200]);
       // Three refusals, one per kind of machine route: an MDM's event, a DPC's check-in, an Apple device's check-in.

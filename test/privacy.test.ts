@@ -38,7 +38,10 @@ describe('no secret and no personal data in clear in Temporal', () => {
   after(() => system().setSystem({ platforms: {} }));
 
   it('keeps password, codes, tokens, link and phone out of a completed registration and its device', async () => {
-    const { api, mail } = system();
+    // A second code may be asked for 300 ms after the first: the test waits that out.
+    const resendIntervalMs = 300;
+    const api = await system().startApi({ timings: { resendIntervalMs } });
+    const { mail } = system();
     const email = uniqueEmail('private');
     const password = `pw-${randomBytes(8).toString('hex')}`;
     const phone = '+447700900555';
@@ -52,7 +55,7 @@ describe('no secret and no personal data in clear in Temporal', () => {
       400,
       'invalid_code',
     );
-    await sleep(1_600);
+    await sleep(resendIntervalMs + 100);
     await api.call('POST', path(r, 'resend'), { token: r.token });
     const second = codeIn(await mail.nth(email, 2));
     await api.call('POST', path(r, 'verify'), { token: r.token, body: { code: second } });
