@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import {
   type RateLimiterAbstract,
@@ -99,12 +99,20 @@ export function createAttemptLimits(store: RateLimitStore) {
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;
 
+const RELAYED = 'relayedAnswer';
+/** Marks an answer as an engine's own, passed on as the engine gave it: not a refusal of ours (`refusalLimiter`). */
+export const markRelayed = (res: Response): void => {
+  res.locals[RELAYED] = true;
+};
+
 /**
  * Limits the refusals one client address gets per minute on the machine routes (a 4xx: a bad signature, an unknown
  * link or enrolment, a replay), in this process's memory. A refusal is counted when it is sent, never a call in flight,
  * so a device or MDM that speaks correctly is not slowed however many calls it makes at once; one that probes waits
  * out the minute of its first refusal, whatever it sends. A 5xx is ours (the caller is asked to try again), and a 429
- * is this limit's own: neither counts.
+ * is this limit's own: neither counts. Nor does an engine's answer we pass on as it gave it (`markRelayed`): NanoMDM
+ * refusing an expired identity or a `UserAuthenticate` is between it and the device, and counting it would let
+ * the devices behind one address lock each other out.
  */
 export function refusalLimiter(perMinute: number): RequestHandler {
   const refusals = new RateLimiterMemory({ points: perMinute, duration: 60 });
@@ -120,6 +128,7 @@ export function refusalLimiter(perMinute: number): RequestHandler {
       return;
     }
     res.on('finish', () => {
+      if (res.locals[RELAYED] === true) return;
       if (res.statusCode >= 400 && res.statusCode < 500 && res.statusCode !== 429) void refusals.penalty(key, 1);
     });
     next();

@@ -266,4 +266,20 @@ describe('Apple enrolment: one UDID, one enrolment', function () {
     const limitedAnswer = await stranger.checkIn('Authenticate');
     expect(limitedAnswer.status).to.equal(429);
   });
+
+  it('answers of NanoMDM relayed as it gave them are not our refusals: they never lock out a device installing from the same address', async () => {
+    const limited = await system().startDeviceFacingApi({ machineRefusalsPerMinute: 3 });
+    const first = await withDevice(limited, VICTIMS, 'macos');
+    const mac = newDevice({ productName: 'Mac14,7' });
+    await mac.enrol(first.device.provisioningUrl);
+    // A Mac's user channel asking to authenticate a user: NanoMDM, without a handler for it, refuses (410 Gone).
+    const user = { UserID: '5E1F0A2B-3C4D-4E5F-8A9B-0C1D2E3F4A5B', UserShortName: 'ada', UserLongName: 'Ada Lovelace' };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const relayed = await mac.checkIn('UserAuthenticate' as 'TokenUpdate', user);
+      expect(relayed.status, relayed.body).to.equal(410);
+    }
+    const second = await withDevice(limited, VICTIMS, 'ios');
+    await newDevice().enrol(second.device.provisioningUrl);
+    expect((await record(second.device.id))?.state).to.equal('enrolled');
+  });
 });

@@ -1,5 +1,5 @@
 import express, { type RequestHandler, type Response, Router } from 'express';
-import { perAddressLimiter } from '../../services/attempts';
+import { markRelayed, perAddressLimiter } from '../../services/attempts';
 import type { AppleEnrolment, Relayed } from './enrolment';
 
 /**
@@ -59,6 +59,7 @@ export function mdmRoutes(
 }
 
 function relay(res: Response, answer: Relayed): void {
+  markRelayed(res);
   res.status(answer.status);
   if (answer.contentType) res.type(answer.contentType);
   res.set('Cache-Control', 'no-store').send(answer.body);
