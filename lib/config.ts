@@ -337,7 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     port: e.PORT,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl: publicUrlOf(e),
     dataDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     temporal: {
@@ -410,6 +410,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+const publicUrlOf = (e: z.infer<typeof envSchema>) =>
+  (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+/**
+ * Apple's schema takes only `https://` for a profile's ServerURL and CheckInURL, so devices in the field never enrol
+ * under an http address; a loopback one is a test on this machine (the simulated device, the benchmark).
+ */
+function assertHttpsForApple(publicUrl: string): void {
+  const { protocol, hostname } = new URL(publicUrl);
+  const loopback = hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+  if (protocol !== 'https:' && !loopback) {
+    throw new ConfigurationError(
+      `Apple enrolment needs an https PUBLIC_URL (Apple devices take only https ServerURL and CheckInURL): PUBLIC_URL is ${publicUrl}`,
+    );
+  }
+}
+
 function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig {
   if (e.APPLE_ENROLMENT === 'off') return { mode: 'off', reason: 'APPLE_ENROLMENT=off' };
   const rules = {
@@ -426,6 +443,7 @@ function appleConfig(e: z.infer<typeof envSchema>, dataDir: string): AppleConfig
           'SCEP_VERIFY_KEY (your NanoMDM and SCEP server), or none',
       );
     }
+    assertHttpsForApple(publicUrlOf(e));
     return {
       mode: 'external',
       nanomdmUrl: (e.NANOMDM_URL as string).replace(/\/+$/, ''),
