@@ -6,16 +6,14 @@ import { androidHome } from './android';
 import { appleHome } from './apple';
 import type { EnrolmentPayload, EnrolmentStart } from './link';
 import type { SettingsPart } from './template-form';
-import type { PlatformTraits } from './traits';
 import { windowsHome } from './windows';
 
 /**
  * The interface every platform implements, and the registry the rest of the code asks: nothing outside platforms/
  * branches on a platform's name. A new platform is a folder here that exports its home, and one line in `HOMES` (and
- * in platforms/traits.ts for its pure traits).
+ * in platforms/traits.ts for its pure traits, which `traitsOf` gives: they are not repeated here).
  */
 export interface PlatformHome {
-  traits: PlatformTraits;
   /** A decorative icon: SVG shapes in a 32 × 32 view box (the platform's name says what it is). */
   icon: string;
   /** The typed form of its device templates' `management`, when the service applies it (free-form otherwise). */

@@ -10,7 +10,6 @@ import {
   redactAndroidManagement,
 } from './settings';
 import { ANDROID_FORM } from './template-form';
-import { ANDROID_TRAITS } from './traits';
 
 const INSTRUCTIONS = {
   qr: [
@@ -30,7 +29,6 @@ const INSTRUCTIONS = {
  * code in its set-up wizard, a personal one opens the DPC with the token; the DPC checks in with its settings.
  */
 export const androidHome: PlatformHome = {
-  traits: ANDROID_TRAITS,
   icon: '<path d="M5 23a11 11 0 0 1 22 0z" fill="currentColor"/><path d="M9.5 8.5l2.5 4.5M22.5 8.5l-2.5 4.5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/><circle cx="11.5" cy="18.5" r="1.6" fill="#fff"/><circle cx="20.5" cy="18.5" r="1.6" fill="#fff"/><rect x="5" y="25" width="22" height="4" rx="1.5" fill="currentColor"/>',
   settings: {
     form: ANDROID_FORM,

@@ -7,7 +7,6 @@ import { appleErrorText } from './errors';
 import { enrolmentProfile } from './profiles';
 import { type AppleManagement, appleManagement, redactAppleManagement } from './settings';
 import { APPLE_FORM } from './template-form';
-import { APPLE_TRAITS } from './traits';
 
 /** An iPhone's, iPad's or Mac's enrolment profile: its identity from SCEP, then NanoMDM through our check-in. */
 async function enrolmentProfileOf(
@@ -47,8 +46,7 @@ const REPORTED_BY_MDM = 'iPhones, iPads and Macs check in through device managem
  * iPhones, iPads and Macs: the link delivers a signed configuration profile; the device gets its identity from SCEP,
  * checks in through NanoMDM (routes.ts, enrolment.ts), and a managed-device run applies its template (activities.ts).
  */
-const managed = (kind: 'ios' | 'macos', instructions: string[], icon: string): PlatformHome => ({
-  traits: APPLE_TRAITS[kind],
+const managed = (instructions: string[], icon: string): PlatformHome => ({
   icon,
   settings: {
     form: APPLE_FORM,
@@ -66,7 +64,6 @@ const managed = (kind: 'ios' | 'macos', instructions: string[], icon: string): P
 
 export const appleHome: Record<'ios' | 'macos', PlatformHome> = {
   ios: managed(
-    'ios',
     [
       'On the iPhone or iPad, open the provisioning link in Safari (or scan the QR code with the camera) and tap Allow to download the profile.',
       'Open Settings › General › VPN & Device Management (or Settings › Profile Downloaded) and tap the profile.',
@@ -75,7 +72,6 @@ export const appleHome: Record<'ios' | 'macos', PlatformHome> = {
     '<rect x="9" y="3" width="14" height="26" rx="3" fill="none" stroke="currentColor" stroke-width="2"/><path d="M14 6.5h4" stroke="currentColor" stroke-width="2" stroke-linecap="round"/><circle cx="16" cy="24.5" r="1.5" fill="currentColor"/>',
   ),
   macos: managed(
-    'macos',
     [
       'On the Mac, open the provisioning link in Safari; the profile downloads.',
       'Open System Settings › General › Device Management (Privacy & Security › Profiles on older macOS) and double-click the profile.',

@@ -1,5 +1,4 @@
 import type { PlatformHome } from '..';
-import { WINDOWS_TRAITS } from './traits';
 
 /** Windows' own enrolment deep link: Settings' "Set up a work or school account" for the organisation's MDM. */
 export function windowsEnrolmentUrl(input: { email: string; discoveryUrl: string; token: string }): string {
@@ -17,7 +16,6 @@ export function windowsEnrolmentUrl(input: { email: string; discoveryUrl: string
  * enrolment back (POST /api/mdm/events). Their templates' settings are the MDM's business, free-form here.
  */
 export const windowsHome: PlatformHome = {
-  traits: WINDOWS_TRAITS,
   icon: '<path d="M4 6.6l10-1.4V15H4zM16 4.9l12-1.7V15H16zM4 17h10v9.8L4 25.4zM16 17h12v11.8l-12-1.7z" fill="currentColor"/>',
 
   async start({ token, records }) {
